@@ -1,9 +1,10 @@
-"""Encodings of crypto SPEC v1 §1: strict unpadded base64url and length-prefixed frames."""
+"""Encodings of crypto SPEC v1 §1: strict unpadded base64url, length-prefixed frames, canonical JSON."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 
 from hiloop.crypto.errors import CryptoError
@@ -44,3 +45,8 @@ def frame(label: str, *fields: bytes | str) -> bytes:
         raw = part.encode("utf-8") if isinstance(part, str) else bytes(part)
         out += u32(len(raw)) + raw
     return bytes(out)
+
+
+def canonical_json(obj: object) -> bytes:
+    """The bytes a JSON plaintext is sealed as: compact separators, key order kept, UTF-8."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=False).encode("utf-8")
