@@ -10,7 +10,7 @@ from ._models import Answer, GuestLinkOut, SessionOut, TimelineEntry, TimelineOu
 def session(s: Any, *, title: str | None = None) -> SessionOut:
     return SessionOut(
         session_id=s.id,
-        title=s.title if s.title is not None else title,
+        title=s.title or title or None,
         status=s.status,
         priority=s.priority,
         deadline=s.deadline,
@@ -26,7 +26,7 @@ def guest_link(link: Any, *, session_id: str, label: str) -> GuestLinkOut:
     return GuestLinkOut(
         session_id=session_id,
         guest_id=link.guest_id,
-        label=label,
+        label=link.label or label,
         join_url=link.join_url,
         expires_at=link.expires_at,
     )
@@ -39,18 +39,19 @@ def timeline(t: Any, *, session_id: str) -> TimelineOut:
             TimelineEntry(
                 seq=m.seq,
                 message_id=m.id,
-                sender=m.sender,
+                sender=m.sender_id,
                 role=m.role,
                 type=m.type,
                 status=m.status,
                 reply_to=m.reply_to,
                 created_at=m.created_at,
-                content=m.payload,
+                content=m.content,
             )
             for m in t.messages
         ],
         cursor=t.cursor,
         session_status=t.session_status,
+        skipped=t.skipped,
     )
 
 

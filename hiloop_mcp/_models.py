@@ -84,3 +84,4 @@ class TimelineOut(BaseModel):
     messages: list[TimelineEntry]
     cursor: int = Field(description="Pass as `after` next time to get only newer messages.")
     session_status: Literal["open", "closed"]
+    skipped: int = Field(0, description="Messages left out because they failed signature verification.")
