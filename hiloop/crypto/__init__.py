@@ -63,4 +63,5 @@ __all__ = [
     "verify_pairing_mac",
     "verify_signature",
     "verify_wrap",
+    "wrap_key",
 ]
