@@ -63,7 +63,7 @@ test("a certificate signed by a guest is refused", async () => {
   const bad = await H.signMember(guest, { sid, memberId: "g_2", role: "owner", keys: other.public(), by: "g_1" });
   const kr = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: owner, myId: "owner" });
   await kr.load({ members: [...members, gcert], wraps: [...wraps, gwrap] });
-  await assert.rejects(kr.load({ members: [bad] }), /not signed by the root or a root-signed owner/);
+  await assert.rejects(kr.load({ members: [bad] }), /not signed by the root or an owner/);
 });
 
 test("certificates signed by the root-signed owner are accepted by the agent", async () => {
@@ -73,7 +73,7 @@ test("certificates signed by the root-signed owner are accepted by the agent", a
   assert.equal(cert.by, "owner");
   await akr.load({ members: [cert], wraps: [wrap] });
   assert.equal(akr.members.get("g_1").role, "guest");
-  assert.deepEqual([...akr.wrappedIn(0)].sort(), ["agent", "g_1", "owner"]);
+  assert.deepEqual([...akr.holders(0)].sort(), ["agent", "g_1", "owner"]);
 });
 
 test("a second member with role agent is refused", async () => {
@@ -81,14 +81,14 @@ test("a second member with role agent is refused", async () => {
   const other = await H.Identity.generate();
   const bad = await H.signMember(agent, { sid, memberId: "agent2", role: "agent", keys: other.public(), by: "agent" });
   const kr = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: owner, myId: "owner" });
-  await assert.rejects(kr.load({ members: [...members, bad], wraps }), /only the root/);
+  await assert.rejects(kr.load({ members: [...members, bad], wraps }), /only the member 'agent' has the role agent/);
 });
 
 test("a conflicting certificate for a known member id is refused", async () => {
   const { sid, agent, okr } = await session();
   const other = await H.Identity.generate();
   const bad = await H.signMember(agent, { sid, memberId: "owner", role: "owner", keys: other.public(), by: "agent" });
-  await assert.rejects(okr.load({ members: [bad] }), /conflicting certificates/);
+  await assert.rejects(okr.load({ members: [bad] }), /conflicting member certificate/);
 });
 
 test("a wrap signed by a guest does not count", async () => {
@@ -98,7 +98,7 @@ test("a wrap signed by a guest does not count", async () => {
   const bad = await H.wrapKey(guest, { by: "g_1", sid, epoch: 1, rid: "owner", recipientX25519: owner.x25519Pub, sessionKey: H.newSessionKey() });
   const kr = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: owner, myId: "owner" });
   await kr.load({ members: [...members, gcert], wraps: [...wraps, gwrap] });
-  await assert.rejects(kr.load({ wraps: [bad] }), /agent or owner/);
+  await assert.rejects(kr.load({ wraps: [bad] }), /not signed by the agent or an owner/);
   assert.equal(kr.epoch, 0);
 });
 
@@ -111,7 +111,7 @@ test("a member without a wrap in an epoch cannot send in it", async () => {
     sid, epoch: 0, mid: H.newMid(), sender: "r_x", sessionKey: akr.sessionKey(0),
     plaintext: H.canonicalJson(msg("sneaky")),
   });
-  await assert.rejects(okr.open(env), /no wrap in that epoch/);
+  await assert.rejects(okr.open(env), /holds no key in that epoch/);
 });
 
 test("a message signed by someone other than its sender is refused before decryption", async () => {
@@ -169,7 +169,7 @@ test("rotation by the owner drops a removed guest and the agent follows", async 
   const forged = await H.seal(guest, {
     sid, epoch: 1, mid: H.newMid(), sender: "g_1", sessionKey: okr.sessionKey(1), plaintext: H.canonicalJson(msg("x")),
   });
-  await assert.rejects(akr.open(forged), /no wrap in that epoch/);
+  await assert.rejects(akr.open(forged), /holds no key in that epoch/);
 });
 
 test("a guest's own keyring unwraps the key the owner wrapped for it", async () => {
@@ -238,4 +238,42 @@ test("ids and mids have the documented shapes", () => {
   assert.match(H.newId("s_"), /^s_[A-Za-z0-9_-]{12}$/);
   assert.match(H.newId("g_", 6), /^g_[A-Za-z0-9_-]{8}$/);
   assert.equal(new TextDecoder().decode(H.canonicalJson({ v: 1, type: "x", t: "é" })), '{"v":1,"type":"x","t":"é"}');
+});
+
+test("an owner certificate signed by an owner is refused, and an owner cannot certify one", async () => {
+  const { sid, agent, okr, members, wraps, owner } = await session();
+  const other = await H.Identity.generate();
+  await assert.rejects(okr.addMember("owner2", "owner", other.public()), /only the root may certify an owner/);
+  const bad = await H.signMember(owner, { sid, memberId: "owner2", role: "owner", keys: other.public(), by: "owner" });
+  const kr = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: owner, myId: "owner" });
+  await assert.rejects(kr.load({ members: [...members, bad], wraps }), /must be signed by the root/);
+});
+
+test("a load that fails changes nothing", async () => {
+  const { sid, okr } = await session();
+  const guest = await H.Identity.generate();
+  const stranger = await H.Identity.generate();
+  const good = await H.signMember(stranger, { sid, memberId: "g_ok", role: "guest", keys: guest.public(), by: "agent" });
+  await assert.rejects(okr.load({ members: [good] }), H.CryptoError);
+  assert.equal(okr.members.has("g_ok"), false);
+  assert.deepEqual([...okr.members.keys()].sort(), ["agent", "owner"]);
+});
+
+test("a keyring whose own certificate carries other keys refuses it", async () => {
+  const { sid, agent, members, wraps } = await session();
+  const impostor = await H.Identity.generate();
+  const kr = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: impostor, myId: "owner" });
+  await assert.rejects(kr.load({ members, wraps }), /my certificate/);
+});
+
+test("when two rotations race, the batch the relay accepted replaces mine", async () => {
+  const { akr, okr } = await session();
+  const [e1, mine] = await okr.rotate();
+  const [e2, theirs] = await akr.rotate();
+  assert.equal(e1, 1);
+  assert.equal(e2, 1);
+  await okr.load({ wraps: theirs });
+  assert.deepEqual(okr.sessionKey(1), akr.sessionKey(1));
+  await akr.load({ wraps: theirs }); // the relay confirms the agent's batch
+  await assert.rejects(akr.load({ wraps: mine }), /conflicting wraps/, "a confirmed epoch is not replaced");
 });

@@ -187,7 +187,7 @@ export function vectorCases(H, V) {
     await kr.load({ members: V.members, wraps, removed: V.session.epoch1.removed });
     eq(kr.epoch, 1, "newest epoch");
     eq(kr.members.get("guest-1").role, "guest", "guest role");
-    eq([...kr.wrappedIn(1)].sort().join(","), "agent,owner", "epoch 1 wraps");
+    eq([...kr.holders(1)].sort().join(","), "agent,owner", "epoch 1 wraps");
     eq(hex(kr.sessionKey(0)), V.session.epoch0.session_key_hex, "epoch 0 key");
     eq(hex(kr.sessionKey(1)), V.session.epoch1.session_key_hex, "epoch 1 key");
     await kr.load({ members: V.members, wraps });

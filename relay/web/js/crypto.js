@@ -687,225 +687,312 @@ export class Opened {
   }
 }
 
+const ROOT_ID = "agent";
+const OWNER_ID = "owner";
+const SIGNER_ROLES = new Set(["agent", "owner"]);
+
+function sortedJson(value) {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
- * Trust rules: the member "agent" carries the pinned root key and is self-signed; every other
- * certificate is signed by the root or by an owner member whose certificate the root signed; a wrap
- * counts only when signed by an agent/owner member; `open` rejects a sender without a wrap in that
- * epoch, verifies before decrypting, and requires a JSON object with "v": 1 and a "type". The role
- * returned is the certificate's, never the plaintext's.
+ * One participant's verified view of one session (hiloop/crypto/keyring.py).
+ *
+ * Trust comes from the pinned root key only: the member "agent" carries the pinned root key and is
+ * self-signed; every other certificate is signed by the root, or by an "owner" whose certificate the
+ * root signed (owner certificates themselves are signed by the root); a wrap counts only when signed
+ * by an agent or owner member; `open` accepts a message only from a member holding a wrap in its
+ * epoch, verifies the signature before decrypting, and requires a JSON object with "v": 1 and a
+ * "type". The role reported is the certificate's, never the plaintext's.
  */
 export class SessionKeyring {
-  #keys = new Map(); // epoch -> AES CryptoKey
-  #rawKeys = new Map(); // epoch -> Uint8Array
-  #certs = new Map(); // member id -> certificate wire object
-  #wrapped = new Map(); // epoch -> Set(member id) holding a verified wrap
-  #wrapSigs = new Set(); // signatures of wraps already verified
-  #seen = new Map(); // mid -> [sig, Opened]
+  #certs = new Map(); // member id -> certificate
+  #wraps = new Map(); // "epoch/rid" -> wrap
+  #removed = new Set();
+  #members = new Map(); // member id -> Member
+  #holders = new Map(); // epoch -> Set(member id)
+  #keys = new Map(); // epoch -> { raw, key }
+  #pending = new Set(); // epochs I rotated to that the relay has not confirmed yet
+  #verified = new Set(); // sortedJson(object) + signer key, for certificates and wraps already verified
+  #seen = new Map(); // mid -> [sortedJson(envelope), Opened]
 
   constructor(sid, { rootEd25519, me, myId }) {
     this.sid = checkIdent(sid, "sid");
-    this.rootEd25519 = asBytes(rootEd25519);
-    this.me = me;
     this.myId = checkIdent(myId, "member id");
-    this.members = new Map();
-    this.removed = new Set();
-    this.epoch = -1;
+    this.me = me;
+    const root = asBytes(rootEd25519);
+    if (root.length !== 32) throw new CryptoError("root key must be 32 bytes");
+    this.rootEd25519 = root;
   }
 
-  /** The epochs this participant holds a key for. */
-  get epochs() {
-    return [...this.#keys.keys()].sort((a, b) => a - b);
+  /** Every verified member (removed ones included: their certificates stay for history). */
+  get members() {
+    return new Map(this.#members);
   }
 
-  /** The member ids holding a verified wrap in `epoch`. */
-  wrappedIn(epoch) {
-    return new Set(this.#wrapped.get(epoch) ?? []);
+  get removed() {
+    return new Set(this.#removed);
   }
 
-  /** Idempotent; verifies everything it is given; throws CryptoError. */
+  /** The newest epoch this participant holds a key for; -1 before it holds any. */
+  get epoch() {
+    return Math.max(-1, ...this.#keys.keys());
+  }
+
+  /** The newest epoch any wrap exists for; -1 before any. */
+  get latestEpoch() {
+    return Math.max(-1, ...this.#holders.keys());
+  }
+
+  /** Member ids holding a verified wrap in `epoch`. */
+  holders(epoch) {
+    return new Set(this.#holders.get(epoch) ?? []);
+  }
+
+  sessionKey(epoch) {
+    const k = this.#keys.get(epoch);
+    if (!k) throw new CryptoError("no session key for that epoch");
+    return k.raw;
+  }
+
+  /** The certificates held, as wire objects (to hand to a new member). */
+  certificates() {
+    return [...this.#certs.values()];
+  }
+
+  /** The wraps held, as wire objects. */
+  wraps() {
+    return [...this.#wraps.values()];
+  }
+
+  /**
+   * Merge certificates, wraps and removals; verify everything; throw CryptoError on any fault.
+   * Idempotent; nothing changes when it throws. A certificate or wrap that contradicts one held is an
+   * error, except wraps for an epoch this keyring rotated to itself and the relay has not confirmed:
+   * the relay's batch wins (another participant's rotation was accepted first).
+   */
   async load({ members = [], wraps = [], removed = [] } = {}) {
-    await this.#loadMembers(members);
-    for (const id of removed) this.removed.add(checkIdent(id, "member id"));
-    await Promise.all(wraps.map((w) => this.#loadWrap(w)));
+    const certs = new Map(this.#certs);
+    for (const cert of members) {
+      const m = parseMember(cert);
+      const held = certs.get(m.id);
+      if (held && sortedJson(held) !== sortedJson(cert)) throw new CryptoError("conflicting member certificate");
+      certs.set(m.id, { ...cert });
+    }
+    let allWraps = new Map(this.#wraps);
+    const pending = new Set(this.#pending);
+    const incoming = new Map();
+    for (const wrap of wraps) {
+      parseWrap(wrap);
+      const slot = `${wrap.epoch}/${wrap.rid}`;
+      if (incoming.has(slot) && sortedJson(incoming.get(slot)) !== sortedJson(wrap)) {
+        throw new CryptoError("conflicting wraps");
+      }
+      incoming.set(slot, { ...wrap });
+    }
+    for (const [slot, wrap] of incoming) {
+      const held = allWraps.get(slot);
+      if (held && sortedJson(held) !== sortedJson(wrap)) {
+        if (!pending.has(wrap.epoch)) throw new CryptoError("conflicting wraps");
+        allWraps = new Map([...allWraps].filter(([, w]) => w.epoch !== wrap.epoch));
+      }
+      pending.delete(wrap.epoch);
+    }
+    for (const [slot, wrap] of incoming) allWraps.set(slot, wrap);
+    const gone = new Set(this.#removed);
+    for (const id of removed) gone.add(checkIdent(id, "member id"));
+    const state = await this.#verify(certs, allWraps);
+    this.#certs = certs;
+    this.#wraps = allWraps;
+    this.#removed = gone;
+    this.#members = state.members;
+    this.#holders = state.holders;
+    this.#keys = state.keys;
+    this.#pending = pending;
+    for (const v of state.verified) this.#verified.add(v);
     return this;
   }
 
-  async #loadMembers(certs) {
-    const pending = [];
-    for (const cert of certs) {
-      const m = parseMember(cert);
-      if (cert.sid !== this.sid) throw new CryptoError("certificate for another session");
-      const known = this.#certs.get(m.id);
-      if (known) {
-        if (known.sig !== cert.sig || JSON.stringify(known) !== JSON.stringify(cert)) {
-          throw new CryptoError(`conflicting certificates for ${m.id}`);
-        }
-        continue;
-      }
-      if (pending.some(([c]) => c.id === m.id && c.sig !== cert.sig)) {
-        throw new CryptoError(`conflicting certificates for ${m.id}`);
-      }
-      pending.push([cert, m]);
-    }
-    // the root first, then what the root signed, then what root-signed owners signed
-    const rootEntry = pending.find(([, m]) => m.id === "agent");
-    if (rootEntry) {
-      const [cert, m] = rootEntry;
-      if (m.role !== "agent" || m.by !== "agent" || !bytesEqual(m.keys.ed25519, this.rootEd25519)) {
-        throw new CryptoError("the agent certificate does not carry the pinned root key");
-      }
-      await verifyMember(cert, this.rootEd25519);
-      this.#add(cert, m);
-    }
-    const rest = pending.filter(([, m]) => m.id !== "agent");
-    if (rest.length && !this.members.has("agent")) throw new CryptoError("no root certificate");
-    for (const [, m] of rest) if (m.role === "agent") throw new CryptoError("only the root has role agent");
-    const byRoot = rest.filter(([, m]) => m.by === "agent");
-    await Promise.all(byRoot.map(([cert]) => verifyMember(cert, this.rootEd25519)));
-    for (const [cert, m] of byRoot) this.#add(cert, m);
-    const byOwner = rest.filter(([, m]) => m.by !== "agent");
-    for (const [, m] of byOwner) {
-      const signer = this.members.get(m.by);
-      if (!signer || signer.role !== "owner" || signer.by !== "agent") {
-        throw new CryptoError(`certificate for ${m.id} is not signed by the root or a root-signed owner`);
-      }
-    }
-    await Promise.all(byOwner.map(([cert, m]) => verifyMember(cert, this.members.get(m.by).keys.ed25519)));
-    for (const [cert, m] of byOwner) this.#add(cert, m);
+  async #check(obj, signerEd25519, verify, verified) {
+    const tag = sortedJson(obj) + "|" + b64uEncode(signerEd25519);
+    if (this.#verified.has(tag)) return;
+    await verify(obj, signerEd25519);
+    verified.push(tag);
   }
 
-  #add(cert, m) {
-    this.#certs.set(m.id, cert);
-    this.members.set(m.id, m);
+  async #verify(certs, wraps) {
+    const verified = [];
+    const members = await this.#verifyMembers(certs, verified);
+    const mine = members.get(this.myId);
+    if (mine && !mine.keys.equals(this.me.public())) throw new CryptoError("my certificate does not carry my keys");
+    const holders = new Map();
+    const keys = new Map();
+    const jobs = [];
+    for (const wrap of wraps.values()) {
+      if (wrap.sid !== this.sid) throw new CryptoError("wrap for another session");
+      if (!members.has(wrap.rid)) throw new CryptoError("wrap for an unknown member");
+      const wrapper = members.get(wrap.by);
+      if (!wrapper || !SIGNER_ROLES.has(wrapper.role)) throw new CryptoError("wrap not signed by the agent or an owner");
+      if (wrap.rid === this.myId) {
+        jobs.push(this.#unwrapMine(wrap, wrapper, keys));
+      } else {
+        jobs.push(this.#check(wrap, wrapper.keys.ed25519, verifyWrap, verified));
+      }
+      if (!holders.has(wrap.epoch)) holders.set(wrap.epoch, new Set());
+      holders.get(wrap.epoch).add(wrap.rid);
+    }
+    await Promise.all(jobs);
+    return { members, holders, keys, verified };
   }
 
-  async #loadWrap(wrap) {
-    parseWrap(wrap);
-    if (wrap.sid !== this.sid) throw new CryptoError("wrap for another session");
-    const wrapper = this.members.get(wrap.by);
-    if (!wrapper || (wrapper.role !== "agent" && wrapper.role !== "owner")) {
-      throw new CryptoError("wrap not signed by an agent or owner member");
-    }
-    if (!this.members.has(wrap.rid)) throw new CryptoError("wrap for an unknown member");
-    if (wrap.rid === this.myId) {
-      const key = await unwrapKey(wrap, this.me, wrapper.keys.ed25519);
-      await this.#setKey(wrap.epoch, key);
-    } else if (!this.#wrapSigs.has(wrap.sig)) {
-      await verifyWrap(wrap, wrapper.keys.ed25519);
-    }
-    this.#wrapSigs.add(wrap.sig);
-    if (!this.#wrapped.has(wrap.epoch)) this.#wrapped.set(wrap.epoch, new Set());
-    this.#wrapped.get(wrap.epoch).add(wrap.rid);
-  }
-
-  async #setKey(epoch, raw) {
-    const known = this.#rawKeys.get(epoch);
-    if (known) {
-      if (!bytesEqual(known, raw)) throw new CryptoError(`conflicting session keys for epoch ${epoch}`);
+  async #unwrapMine(wrap, wrapper, keys) {
+    const held = this.#keys.get(wrap.epoch);
+    const heldWrap = this.#wraps.get(`${wrap.epoch}/${wrap.rid}`);
+    if (held && heldWrap && sortedJson(heldWrap) === sortedJson(wrap)) {
+      keys.set(wrap.epoch, held);
       return;
     }
-    this.#rawKeys.set(epoch, raw);
-    this.#keys.set(epoch, await aesKey(raw));
-    if (epoch > this.epoch) this.epoch = epoch;
+    const raw = await unwrapKey(wrap, this.me, wrapper.keys.ed25519);
+    keys.set(wrap.epoch, { raw, key: await aesKey(raw) });
   }
 
-  /** The raw session key of an epoch this participant holds (for wrapping to a new member). */
-  sessionKey(epoch = this.epoch) {
-    const k = this.#rawKeys.get(epoch);
-    if (!k) throw new CryptoError(`no session key for epoch ${epoch}`);
-    return k;
+  async #verifyMembers(certs, verified) {
+    const root = certs.get(ROOT_ID);
+    if (!root) throw new CryptoError("no agent certificate");
+    const parsed = new Map();
+    for (const [id, cert] of certs) {
+      const m = parseMember(cert);
+      if (cert.sid !== this.sid) throw new CryptoError("certificate for another session");
+      if ((m.id === ROOT_ID) !== (m.role === "agent")) throw new CryptoError("only the member 'agent' has the role agent");
+      parsed.set(id, m);
+    }
+    const rootMember = parsed.get(ROOT_ID);
+    if (rootMember.by !== ROOT_ID || !bytesEqual(rootMember.keys.ed25519, this.rootEd25519)) {
+      throw new CryptoError("agent certificate does not carry the pinned root key");
+    }
+    await this.#check(root, this.rootEd25519, verifyMember, verified);
+    const members = new Map([[ROOT_ID, rootMember]]);
+    // certificates signed by the root first, then those signed by a root-certified owner
+    for (const byRoot of [true, false]) {
+      const batch = [...parsed.values()].filter((m) => m.id !== ROOT_ID && (m.by === ROOT_ID) === byRoot);
+      for (const m of batch) {
+        const signer = members.get(m.by);
+        if (!signer || (signer.role !== "owner" && m.by !== ROOT_ID)) {
+          throw new CryptoError("certificate not signed by the root or an owner");
+        }
+        if (m.role === "owner" && m.by !== ROOT_ID) throw new CryptoError("an owner certificate must be signed by the root");
+      }
+      await Promise.all(batch.map((m) => this.#check(certs.get(m.id), members.get(m.by).keys.ed25519, verifyMember, verified)));
+      for (const m of batch) members.set(m.id, m);
+    }
+    return members;
   }
 
-  /** An envelope in the newest epoch, signed by me. */
+  /** An envelope of `payload` (a JSON object with "v": 1 and a "type") in my newest epoch. */
   async seal(payload, mid = null) {
     checkPayload(payload);
-    if (this.epoch < 0) throw new CryptoError("no session key held");
+    const epoch = this.epoch;
+    if (epoch < 0) throw new CryptoError("no session key");
     return seal(this.me, {
-      sid: this.sid, epoch: this.epoch, mid: mid ?? newMid(), sender: this.myId,
-      sessionKey: this.#keys.get(this.epoch), plaintext: canonicalJson(payload),
+      sid: this.sid, epoch, mid: mid ?? newMid(), sender: this.myId,
+      sessionKey: this.#keys.get(epoch).key, plaintext: canonicalJson(payload),
     });
   }
 
+  /** Check, verify and decrypt an envelope of this session; throw CryptoError on any fault. */
   async open(envelope) {
     parseEnvelope(envelope);
     if (envelope.sid !== this.sid) throw new CryptoError("envelope for another session");
     const seen = this.#seen.get(envelope.mid);
     if (seen) {
-      if (seen[0] === envelope.sig && JSON.stringify(seen[2]) === JSON.stringify(envelope)) return seen[1];
+      if (seen[0] === sortedJson(envelope)) return seen[1];
       throw new CryptoError("duplicate message id");
     }
-    const sender = this.members.get(envelope.from);
+    const sender = this.#members.get(envelope.from);
     if (!sender) throw new CryptoError("unknown sender");
-    if (!this.#wrapped.get(envelope.epoch)?.has(envelope.from)) {
-      throw new CryptoError("sender holds no wrap in that epoch");
-    }
+    if (!this.#holders.get(envelope.epoch)?.has(envelope.from)) throw new CryptoError("sender holds no key in that epoch");
     const key = this.#keys.get(envelope.epoch);
-    if (!key) throw new CryptoError(`no session key for epoch ${envelope.epoch}`);
-    const plaintext = await openEnvelope(envelope, sender.keys.ed25519, key);
+    if (!key) throw new CryptoError("no session key for that epoch");
+    const plaintext = await openEnvelope(envelope, sender.keys.ed25519, key.key);
     let payload;
     try {
       payload = JSON.parse(dec.decode(plaintext));
     } catch {
-      throw new CryptoError("plaintext is not UTF-8 JSON");
+      throw new CryptoError("invalid payload");
     }
     checkPayload(payload);
     const opened = new Opened(envelope.mid, sender.id, sender.role, envelope.epoch, payload);
-    this.#seen.set(envelope.mid, [envelope.sig, opened, { ...envelope }]);
+    this.#seen.set(envelope.mid, [sortedJson(envelope), opened]);
     return opened;
   }
 
-  /** Epoch 0 of a new session: I am the root. Returns [keyring, members, wraps]. */
+  /** A new session rooted at `root` (member "agent") with its owner (member "owner"), epoch 0.
+   *  Returns [keyring, members, wraps]. */
   static async create(sid, { root, owner }) {
-    const kr = new SessionKeyring(sid, { rootEd25519: root.ed25519Pub, me: root, myId: "agent" });
-    const agentCert = await signMember(root, { sid, memberId: "agent", role: "agent", keys: root.public(), by: "agent" });
-    const ownerCert = await signMember(root, { sid, memberId: "owner", role: "owner", keys: owner, by: "agent" });
-    const sk = newSessionKey();
-    const wraps = await Promise.all([
-      wrapKey(root, { by: "agent", sid, epoch: 0, rid: "agent", recipientX25519: root.x25519Pub, sessionKey: sk }),
-      wrapKey(root, { by: "agent", sid, epoch: 0, rid: "owner", recipientX25519: owner.x25519, sessionKey: sk }),
+    const kr = new SessionKeyring(sid, { rootEd25519: root.ed25519Pub, me: root, myId: ROOT_ID });
+    const members = await Promise.all([
+      signMember(root, { sid, memberId: ROOT_ID, role: "agent", keys: root.public(), by: ROOT_ID }),
+      signMember(root, { sid, memberId: OWNER_ID, role: "owner", keys: owner, by: ROOT_ID }),
     ]);
-    const members = [agentCert, ownerCert];
+    const sk = newSessionKey();
+    const wraps = await Promise.all([kr.#wrap(0, ROOT_ID, root.x25519Pub, sk), kr.#wrap(0, OWNER_ID, owner.x25519, sk)]);
     await kr.load({ members, wraps });
     return [kr, members, wraps];
   }
 
-  #requireWrapper() {
-    const me = this.members.get(this.myId);
-    if (!me || (me.role !== "agent" && me.role !== "owner")) {
-      throw new CryptoError("only the agent or an owner can add members or rotate");
-    }
-    if (this.epoch < 0) throw new CryptoError("no session key held");
+  #wrap(epoch, rid, x25519, sk) {
+    return wrapKey(this.me, { by: this.myId, sid: this.sid, epoch, rid, recipientX25519: x25519, sessionKey: sk });
   }
 
-  /** Certify a new member (signed by me) and wrap the current key for it. Returns [cert, wrap]. */
+  #requireSigner() {
+    const mine = this.#members.get(this.myId);
+    if (!mine || !SIGNER_ROLES.has(mine.role) || this.#removed.has(this.myId)) {
+      throw new CryptoError("only the agent or an owner may do this");
+    }
+  }
+
+  /** Certify a new member (signed by me) and wrap the current session key for it. Returns [cert, wrap]. */
   async addMember(memberId, role, keys) {
-    this.#requireWrapper();
-    if (this.members.has(memberId)) throw new CryptoError(`member ${memberId} exists`);
+    this.#requireSigner();
+    checkIdent(memberId, "member id");
+    if (!ROLES.has(role) || role === "agent") throw new CryptoError("invalid role for a new member");
+    if (role === "owner" && this.myId !== ROOT_ID) throw new CryptoError("only the root may certify an owner");
+    if (this.#certs.has(memberId)) throw new CryptoError("member id exists");
+    const epoch = this.epoch;
+    if (epoch < 0) throw new CryptoError("no session key");
     const cert = await signMember(this.me, { sid: this.sid, memberId, role, keys, by: this.myId });
-    const wrap = await wrapKey(this.me, {
-      by: this.myId, sid: this.sid, epoch: this.epoch, rid: memberId, recipientX25519: keys.x25519,
-      sessionKey: this.#rawKeys.get(this.epoch),
-    });
+    const wrap = await this.#wrap(epoch, memberId, keys.x25519, this.#keys.get(epoch).raw);
     await this.load({ members: [cert], wraps: [wrap] });
     return [cert, wrap];
   }
 
-  /** A fresh key for epoch+1 wrapped for every remaining member. Returns [epoch, wraps]. */
+  /** A fresh key for the next epoch, wrapped for every member not removed (me included).
+   *  Returns [epoch, wraps]. */
   async rotate(remove = []) {
-    this.#requireWrapper();
-    const epoch = Math.max(this.epoch, ...this.#wrapped.keys()) + 1;
-    const gone = new Set([...this.removed, ...remove]);
-    if (gone.has(this.myId) || gone.has("agent")) throw new CryptoError("cannot remove the root or myself");
+    this.#requireSigner();
+    const gone = new Set(this.#removed);
+    for (const id of remove) {
+      checkIdent(id, "member id");
+      if (id === ROOT_ID || id === this.myId) throw new CryptoError("cannot remove the agent or myself");
+      if (!this.#members.has(id)) throw new CryptoError("unknown member");
+      gone.add(id);
+    }
+    const epoch = this.latestEpoch + 1;
     const sk = newSessionKey();
-    const wraps = await Promise.all([...this.members.values()].filter((m) => !gone.has(m.id)).map((m) =>
-      wrapKey(this.me, { by: this.myId, sid: this.sid, epoch, rid: m.id, recipientX25519: m.keys.x25519, sessionKey: sk })));
-    await this.load({ wraps, removed: remove });
+    const wraps = await Promise.all([...this.#members.values()].filter((m) => !gone.has(m.id))
+      .map((m) => this.#wrap(epoch, m.id, m.keys.x25519, sk)));
+    await this.load({ wraps, removed: gone });
+    this.#pending.add(epoch);
     return [epoch, wraps];
   }
 }
 
 function checkPayload(payload) {
-  if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new CryptoError("payload must be a JSON object");
-  if (payload.v !== 1) throw new CryptoError("payload must carry \"v\": 1");
-  if (typeof payload.type !== "string" || !payload.type) throw new CryptoError("payload must carry a \"type\"");
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) throw new CryptoError("payload is not an object");
+  if (payload.v !== 1) throw new CryptoError("payload: unsupported version");
+  if (typeof payload.type !== "string") throw new CryptoError("payload: missing type");
 }
