@@ -57,8 +57,9 @@ def _reject_constant(name: str) -> Any:
 def _parse_payload(plaintext: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(plaintext.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CryptoError("invalid payload") from exc
+    except (UnicodeDecodeError, ValueError):
+        # Not chained: the decoder's exception carries the plaintext (`.doc`, `.object`).
+        raise CryptoError("invalid payload") from None
     _check_payload(payload)
     assert isinstance(payload, dict)
     return payload
@@ -211,7 +212,7 @@ class SessionKeyring:
                 if member_id == ROOT_ID or (m.by == ROOT_ID) != by_root:
                     continue
                 signer = members.get(m.by)
-                if signer is None or signer.role != "owner" and m.by != ROOT_ID:
+                if signer is None or (m.by != ROOT_ID and signer.role != "owner"):
                     raise CryptoError("certificate not signed by the root or an owner")
                 if m.role == "owner" and m.by != ROOT_ID:
                     raise CryptoError("an owner certificate must be signed by the root")
@@ -278,14 +279,18 @@ class SessionKeyring:
             self.me, by=self.my_id, sid=self.sid, epoch=epoch, rid=rid, recipient_x25519=x25519, session_key=sk
         )
 
-    def _require_signer(self) -> None:
+    def _require_signer(self) -> int:
+        """Check that I may certify and wrap; return the newest epoch, whose key I must hold."""
         mine = self._state.members.get(self.my_id)
         if mine is None or mine.role not in _SIGNER_ROLES or self.my_id in self._state.removed:
             raise CryptoError("only the agent or an owner may do this")
+        if self.epoch < 0 or self.epoch != self.latest_epoch:
+            raise CryptoError("no session key for the newest epoch")
+        return self.epoch
 
     def add_member(self, member_id: str, role: str, keys: PublicKeys) -> tuple[dict[str, Any], dict[str, Any]]:
         """Certify a new member (signed by me) and wrap the current session key for it."""
-        self._require_signer()
+        epoch = self._require_signer()
         check_ident(member_id, "member id")
         if role not in ROLES or role == "agent":
             raise CryptoError("invalid role for a new member")
@@ -293,17 +298,19 @@ class SessionKeyring:
             raise CryptoError("only the root may certify an owner")
         if member_id in self._state.certs:
             raise CryptoError("member id exists")
-        epoch = self.epoch
-        if epoch < 0:
-            raise CryptoError("no session key")
         cert = sign_member(self.me, sid=self.sid, member_id=member_id, role=role, keys=keys, by=self.my_id)
         wrap = self._wrap(epoch, member_id, keys.x25519, self._state.keys[epoch])
         self.load(members=[cert], wraps=[wrap])
         return cert, wrap
 
     def rotate(self, remove: Iterable[str] = ()) -> tuple[int, list[dict[str, Any]]]:
-        """A fresh key for the next epoch, wrapped for every member not removed (me included)."""
-        self._require_signer()
+        """A fresh key for the next epoch, wrapped for the remaining members (me included).
+
+        The remaining members are those holding a verified wrap in the newest epoch, less `remove`
+        and any member marked removed: a relay that forgets a removal cannot get a removed member
+        back into the session through someone else's rotation.
+        """
+        current = self._require_signer()
         gone = set(self._state.removed)
         for member_id in remove:
             check_ident(member_id, "member id")
@@ -312,12 +319,11 @@ class SessionKeyring:
             if member_id not in self._state.members:
                 raise CryptoError("unknown member")
             gone.add(member_id)
-        epoch = self.latest_epoch + 1
+        epoch = current + 1
         sk = new_session_key()
+        remaining = self._state.holders[current] - gone
         wraps = [
-            self._wrap(epoch, m.id, m.keys.x25519, sk)
-            for m in self._state.members.values()
-            if m.id not in gone
+            self._wrap(epoch, m.id, m.keys.x25519, sk) for m in self._state.members.values() if m.id in remaining
         ]
         self.load(wraps=wraps, removed=gone)
         self._pending.add(epoch)

@@ -295,7 +295,7 @@ def test_pairing_mac_verifies_and_binds_every_input() -> None:
         (mac[:-1] + bytes([mac[-1] ^ 1]), p, *args),
     ]:
         with pytest.raises(CryptoError, match="bad mac"):
-            verify_pairing_mac(*bad)  # type: ignore[arg-type]
+            verify_pairing_mac(*bad)
 
 
 def test_agent_certificate_verifies_and_rejects_tampering() -> None:

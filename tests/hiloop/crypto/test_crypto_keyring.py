@@ -222,6 +222,27 @@ def test_rotation_wraps_only_for_the_remaining_members(session: Session) -> None
         guest_kr.open(env)
 
 
+def test_a_relay_that_forgets_a_removal_cannot_bring_the_member_back(session: Session) -> None:
+    _, wraps = session.rings["agent"].rotate(remove=["g_guest"])
+    owner_kr = session.rings["owner"]
+    owner_kr.load(wraps=wraps)  # the relay leaves `removed` empty
+    assert owner_kr.removed == set()
+    _, next_wraps = owner_kr.rotate()
+    assert sorted(w["rid"] for w in next_wraps) == ["agent", "owner", "r_a_other"]
+
+
+def test_a_member_without_the_newest_key_cannot_add_members_or_rotate(session: Session) -> None:
+    _, wraps = session.rings["agent"].rotate()
+    owner_kr = session.rings["owner"]
+    only_others = [w for w in wraps if w["rid"] != "owner"]
+    owner_kr.load(wraps=only_others)
+    assert (owner_kr.epoch, owner_kr.latest_epoch) == (0, 1)
+    with pytest.raises(CryptoError, match="newest epoch"):
+        owner_kr.add_member("g_late", "guest", Identity.generate().public())
+    with pytest.raises(CryptoError, match="newest epoch"):
+        owner_kr.rotate()
+
+
 def test_a_message_from_a_removed_member_in_a_new_epoch_is_rejected(session: Session) -> None:
     epoch, wraps = session.rings["agent"].rotate(remove=["g_guest"])
     owner_kr = session.rings["owner"]
@@ -312,8 +333,9 @@ def test_open_requires_a_v1_json_object_with_a_type(session: Session, payload: b
         session_key=session.rings["agent"].session_key(0),
         plaintext=payload,
     )
-    with pytest.raises(CryptoError):
+    with pytest.raises(CryptoError) as info:
         session.rings["owner"].open(env)
+    assert info.value.__cause__ is None  # a decoder error would carry the plaintext along
 
 
 def test_seal_refuses_a_payload_others_could_not_open(session: Session) -> None:
