@@ -49,7 +49,7 @@ _CONFLICTS = {
 }
 
 
-def explain(exc: HiloopError | CryptoError, *, session_id: str | None = None) -> str:
+def explain(exc: HiloopError | CryptoError, *, session_id: str | None = None, message_id: str | None = None) -> str:
     """A message for a model: what failed and the call that fixes it."""
     sid = session_id or "(given)"
     if isinstance(exc, InvalidComponent):
@@ -68,6 +68,11 @@ def explain(exc: HiloopError | CryptoError, *, session_id: str | None = None) ->
     if isinstance(exc, TransportError):
         return f"Cannot reach the Hiloop relay ({exc}). Check that it is running, then call the tool again."
     if isinstance(exc, NotFound):
+        if message_id and exc.message.startswith("no message"):
+            return (
+                f"Session {sid} has no message {message_id}. Use the message_id that send_message returned, "
+                "or call get_session_timeline to see the session's messages and their ids."
+            )
         if session_id:
             return f"No session {session_id} is visible to this agent. {_LIST_SESSIONS}"
         return f"Not found: {exc.message}. {_LIST_SESSIONS}"
@@ -95,9 +100,9 @@ def explain(exc: HiloopError | CryptoError, *, session_id: str | None = None) ->
 
 
 @contextmanager
-def tool_errors(*, session_id: str | None = None) -> Iterator[None]:
+def tool_errors(*, session_id: str | None = None, message_id: str | None = None) -> Iterator[None]:
     """Turn SDK errors raised inside the block into ToolErrors."""
     try:
         yield
     except (HiloopError, CryptoError) as exc:
-        raise ToolError(explain(exc, session_id=session_id)) from exc
+        raise ToolError(explain(exc, session_id=session_id, message_id=message_id)) from exc

@@ -20,7 +20,7 @@ from hiloop.errors import ConfigError, HiloopError
 from ._errors import PAIRING_HELP, explain
 
 if TYPE_CHECKING:
-    from hiloop import AsyncHiloopClient
+    from hiloop.client import AsyncHiloopClient
 
 log = logging.getLogger("hiloop_mcp")
 
@@ -29,7 +29,7 @@ ClientFactory = Callable[[], "AsyncHiloopClient"]
 
 def default_client() -> AsyncHiloopClient:
     """The SDK client for the stored agent (HILOOP_HOME, HILOOP_AGENT, HILOOP_URL, HILOOP_API_KEY)."""
-    from hiloop import AsyncHiloopClient
+    from hiloop.client import AsyncHiloopClient
 
     return AsyncHiloopClient()
 

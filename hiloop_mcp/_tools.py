@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Ctx = Context[HiloopState, Any]
+FromGuests = Annotated[
+    bool,
+    Field(description="Also accept an answer from a guest (public sessions); by default only the owner's counts."),
+]
 Timeout = Annotated[
     float,
     Field(ge=1, le=3600, description="Seconds to wait for the answer (1–3600). Progress is reported while waiting."),
@@ -154,6 +158,7 @@ async def await_response(
     session_id: SessionId,
     message_id: Annotated[str, Field(max_length=128, description="The message_id send_message returned.")],
     timeout: Timeout = 120,
+    from_guests: FromGuests = False,
 ) -> Answer:
     """Wait for the person's answer to a request sent with send_message. Returns status answered (with
     action, answers or text), expired (the deadline passed; action is the default_action), or waiting:
@@ -162,13 +167,14 @@ async def await_response(
     check_message_id(message_id)
     state = _state(ctx)
     client = await state.client()
-    with tool_errors(session_id=session_id):
+    roles = _roles(from_guests)
+    with tool_errors(session_id=session_id, message_id=message_id):
         return await _waiting(
             ctx,
             timeout,
             session_id,
             message_id,
-            lambda: client.await_response(session_id, message_id, timeout=timeout),
+            lambda: client.await_response(session_id, message_id, timeout=timeout, accept_roles=roles),
         )
 
 
@@ -211,6 +217,7 @@ async def ask(
         str | None, Field(description="A button action applied if the deadline passes unanswered (needs a deadline).")
     ] = None,
     timeout: Timeout = 120,
+    from_guests: FromGuests = False,
 ) -> Answer:
     """Ask the person something and wait for the answer, in one call: give a button_group (answer = the
     chosen action) or a qa form / wizard (answer = {question id: value}), plus any context components.
@@ -239,9 +246,14 @@ async def ask(
             sid, components=parsed, priority=priority, requires_response=True, deadline=when,
             default_action=default_action,
         )
+        roles = _roles(from_guests)
         return await _waiting(
-            ctx, timeout, sid, sent.id, lambda: client.await_response(sid, sent.id, timeout=timeout)
+            ctx, timeout, sid, sent.id, lambda: client.await_response(sid, sent.id, timeout=timeout, accept_roles=roles)
         )
+
+
+def _roles(from_guests: bool) -> tuple[str, ...]:
+    return ("owner", "guest") if from_guests else ("owner",)
 
 
 async def _waiting(
