@@ -86,6 +86,10 @@ class SessionKeyring:
         self.root_ed25519 = root_ed25519
         self._state = _State({}, {}, set(), {}, {}, {})
         self._pending: set[int] = set()  # epochs I rotated to that the relay has not confirmed yet
+        # Signature checks and unwraps are pure functions of their inputs: remember the ones that
+        # passed so that reloading a long session costs little.
+        self._verified: set[tuple[bytes, bytes, bytes]] = set()
+        self._unwrapped: dict[tuple[object, ...], bytes] = {}
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -184,11 +188,24 @@ class SessionKeyring:
             wrapper = members.get(parsed.by)
             if wrapper is None or wrapper.role not in _SIGNER_ROLES:
                 raise CryptoError("wrap not signed by the agent or an owner")
-            parsed.verify(wrapper.keys.ed25519)
+            self._check_sig(wrapper.keys.ed25519, parsed.tbs, parsed.sig, "wrap: bad signature")
             if rid == self.my_id:
-                keys[epoch] = parsed.unwrap(self.me)
+                memo = tuple(sorted(wrap.items()))
+                if memo not in self._unwrapped:
+                    self._unwrapped[memo] = parsed.unwrap(self.me)
+                keys[epoch] = self._unwrapped[memo]
             holders.setdefault(epoch, set()).add(rid)
         return _State(certs, wraps, removed, members, holders, keys)
+
+    def _check_sig(self, ed25519: bytes, tbs: bytes, sig: bytes, failure: str) -> None:
+        memo = (ed25519, tbs, sig)
+        if memo in self._verified:
+            return
+        try:
+            verify_signature(ed25519, tbs, sig)
+        except CryptoError as exc:
+            raise CryptoError(failure) from exc
+        self._verified.add(memo)
 
     def _verify_members(self, certs: dict[str, dict[str, Any]]) -> dict[str, Member]:
         if ROOT_ID not in certs:
@@ -204,7 +221,7 @@ class SessionKeyring:
         root, root_tbs, root_sig = parsed[ROOT_ID]
         if root.by != ROOT_ID or root.keys.ed25519 != self.root_ed25519:
             raise CryptoError("agent certificate does not carry the pinned root key")
-        verify_signature(self.root_ed25519, root_tbs, root_sig)
+        self._check_sig(self.root_ed25519, root_tbs, root_sig, "member certificate: bad signature")
         members = {ROOT_ID: root}
         # Certificates signed by the root first, then those signed by a root-certified owner.
         for by_root in (True, False):
@@ -216,10 +233,7 @@ class SessionKeyring:
                     raise CryptoError("certificate not signed by the root or an owner")
                 if m.role == "owner" and m.by != ROOT_ID:
                     raise CryptoError("an owner certificate must be signed by the root")
-                try:
-                    verify_signature(signer.keys.ed25519, tbs, sig)
-                except CryptoError as exc:
-                    raise CryptoError("member certificate: bad signature") from exc
+                self._check_sig(signer.keys.ed25519, tbs, sig, "member certificate: bad signature")
                 members[member_id] = m
         return members
 

@@ -123,9 +123,13 @@ class ParsedWrap:
     def ad(self) -> bytes:
         return _wrap_ad(self.sid, self.epoch, self.rid, self.by)
 
+    @property
+    def tbs(self) -> bytes:
+        return _wrap_tbs(self.ad, self.epk, self.nonce, self.ct)
+
     def verify(self, wrapper_ed25519: bytes) -> None:
         try:
-            verify_signature(wrapper_ed25519, _wrap_tbs(self.ad, self.epk, self.nonce, self.ct), self.sig)
+            verify_signature(wrapper_ed25519, self.tbs, self.sig)
         except CryptoError as exc:
             raise CryptoError("wrap: bad signature") from exc
 
