@@ -1,0 +1,113 @@
+"""Bearer tokens → principals. Every token is stored as its SHA-256 hex; the plaintext is shown once.
+
+| prefix | who |
+|---|---|
+| `hlo_` | an owner device |
+| `hlp_` | an agent (its API key) |
+| `hlg_` | a guest of one session |
+| `hlc_` | a pairing's claim secret (passed as `?claim=`, not as a bearer) |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from starlette.requests import Request
+
+from hiloop.crypto.encoding import b64u_encode
+from relay.errors import RelayError
+from relay.state import RelayState
+from relay.times import iso, now
+
+Kind = Literal["owner", "agent", "guest"]
+OWNER_PREFIX, AGENT_PREFIX, GUEST_PREFIX, CLAIM_PREFIX, SETUP_PREFIX = "hlo_", "hlp_", "hlg_", "hlc_", "hls_"
+TOUCH_EVERY = timedelta(seconds=60)  # how stale `last_seen` may get before a request refreshes it
+
+
+def new_token(prefix: str) -> str:
+    return prefix + b64u_encode(secrets.token_bytes(32))
+
+
+def new_id(prefix: str, nbytes: int = 9) -> str:
+    return prefix + b64u_encode(secrets.token_bytes(nbytes))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Kind
+    owner_id: str
+    agent_id: str | None = None
+    guest_id: str | None = None
+    sid: str | None = None  # the one session a guest may see
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(request: Request, relay: RelayState, *allowed: Kind) -> Principal:
+    """The caller's principal; 401 for no or unknown credential, 403 when its kind is not `allowed`."""
+    principal = await optional_principal(request, relay)
+    if principal is None:
+        raise RelayError("unauthorized")
+    if allowed and principal.kind not in allowed:
+        raise RelayError("forbidden", f"not available to {principal.kind} credentials")
+    return principal
+
+
+async def optional_principal(request: Request, relay: RelayState) -> Principal | None:
+    token = bearer(request)
+    if token is None:
+        return None
+    token_hash = hash_token(token)
+    if token.startswith(OWNER_PREFIX):
+        async with relay.store.read() as tx:
+            device = await tx.device(token_hash)
+        if device is None:
+            raise RelayError("unauthorized")
+        if _stale(device["last_seen"]):
+            async with relay.store.write() as wtx:
+                await wtx.touch_device(token_hash)
+        return Principal("owner", device["owner_id"])
+    if token.startswith(AGENT_PREFIX):
+        async with relay.store.read() as tx:
+            agent = await tx.agent_by_key(token_hash)
+        if agent is None:
+            raise RelayError("unauthorized")
+        if _stale(agent["last_seen"]):
+            async with relay.store.write() as wtx:
+                await wtx.touch_agent(agent["agent_id"])
+        return Principal("agent", agent["owner_id"], agent_id=agent["agent_id"])
+    if token.startswith(GUEST_PREFIX):
+        async with relay.store.read() as tx:
+            guest = await tx.guest_by_token(token_hash)
+            session = None if guest is None else await tx.session(guest["sid"])
+        if guest is None or session is None:
+            raise RelayError("unauthorized")
+        if guest["revoked"]:
+            raise RelayError("token_revoked")
+        if guest["expires_at"] <= iso(now()):
+            raise RelayError("token_expired")
+        return Principal("guest", session["owner_id"], guest_id=guest["guest_id"], sid=guest["sid"])
+    raise RelayError("unauthorized")
+
+
+def _stale(last_seen: str | None) -> bool:
+    return last_seen is None or last_seen < iso(now() - TOUCH_EVERY)

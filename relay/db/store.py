@@ -1,0 +1,441 @@
+"""The store: two SQLite connections (one writer, one reader, WAL) and every query the relay runs.
+
+`async with store.write() as tx:` is one `BEGIN IMMEDIATE` transaction: it commits when the block
+ends and rolls back on any exception, so a request that fails writes nothing. Wake-ups queued with
+`tx.notify(...)` are published only after the commit. `store.read()` is a read transaction on the
+reader connection, which never sees uncommitted writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+
+from relay.broker import Broker
+from relay.db.schema import migrate
+from relay.times import iso_now
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+SESSION_COLUMNS = """s.sid, s.agent_id, s.owner_id, s.kind, s.priority, s.deadline, s.status, s.is_public,
+    s.public_mode, s.epoch, s.title, s.created_at, s.updated_at, s.last_seq,
+    (SELECT COUNT(*) FROM messages m WHERE m.sid = s.sid AND m.status = 'open') AS open_requests"""
+
+MESSAGE_COLUMNS = """m.sid, m.seq, m.mid, m.sender, m.type, m.priority, m.requires_response, m.deadline,
+    m.reply_to, m.status, m.created_at, m.answered_at, m.envelope, m.body_hash"""
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class Tx:
+    """The queries, bound to one connection inside one transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.notifications: list[tuple[str, dict[str, Any] | None]] = []
+
+    def notify(self, topic: str, payload: dict[str, Any] | None = None) -> None:
+        if (topic, payload) not in self.notifications:
+            self.notifications.append((topic, payload))
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.conn.execute_fetchall(sql, params)
+        for row in rows:
+            return row  # type: ignore[no-any-return]
+        return None
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self.conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+
+    async def run(self, sql: str, params: Params = ()) -> int:
+        """Execute a write; return the number of rows changed."""
+        cur = await self.conn.execute(sql, params)
+        count = cur.rowcount
+        await cur.close()
+        return count
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Execute an INSERT; return the new rowid."""
+        cur = await self.conn.execute(sql, params)
+        rowid = cur.lastrowid
+        await cur.close()
+        return int(rowid or 0)
+
+    # --- set-up tokens ------------------------------------------------------------------------
+
+    async def owner_count(self) -> int:
+        row = await self.one("SELECT COUNT(*) FROM owners")
+        return int(row[0]) if row else 0
+
+    async def replace_setup_tokens(self, token_hash: str) -> None:
+        await self.run("DELETE FROM setup_tokens")
+        await self.add_setup_token(token_hash)
+
+    async def add_setup_token(self, token_hash: str) -> None:
+        await self.run("INSERT INTO setup_tokens (token_hash, created_at) VALUES (?, ?)", (token_hash, iso_now()))
+
+    async def setup_token_exists(self, token_hash: str) -> bool:
+        return await self.one("SELECT 1 FROM setup_tokens WHERE token_hash = ?", (token_hash,)) is not None
+
+    async def consume_setup_token(self, token_hash: str) -> bool:
+        return await self.run("DELETE FROM setup_tokens WHERE token_hash = ?", (token_hash,)) == 1
+
+    # --- owners, devices, challenges ----------------------------------------------------------
+
+    async def owner(self, owner_id: str) -> Row | None:
+        return await self.one("SELECT * FROM owners WHERE owner_id = ?", (owner_id,))
+
+    async def owners(self) -> list[Row]:
+        return await self.all("SELECT * FROM owners ORDER BY created_at")
+
+    async def insert_owner(self, owner_id: str, x25519: str, ed25519: str) -> None:
+        await self.run(
+            "INSERT INTO owners (owner_id, x25519, ed25519, created_at) VALUES (?, ?, ?, ?)",
+            (owner_id, x25519, ed25519, iso_now()),
+        )
+
+    async def insert_device(self, token_hash: str, owner_id: str, name: str) -> None:
+        await self.run(
+            "INSERT INTO devices (token_hash, owner_id, name, created_at) VALUES (?, ?, ?, ?)",
+            (token_hash, owner_id, name, iso_now()),
+        )
+
+    async def device(self, token_hash: str) -> Row | None:
+        return await self.one("SELECT * FROM devices WHERE token_hash = ?", (token_hash,))
+
+    async def insert_challenge(self, challenge: str, owner_id: str, expires_at: str) -> None:
+        await self.run("DELETE FROM challenges WHERE expires_at < ?", (iso_now(),))
+        await self.run(
+            "INSERT INTO challenges (challenge, owner_id, expires_at) VALUES (?, ?, ?)",
+            (challenge, owner_id, expires_at),
+        )
+
+    async def challenge(self, challenge: str, owner_id: str) -> Row | None:
+        return await self.one(
+            "SELECT * FROM challenges WHERE challenge = ? AND owner_id = ? AND expires_at >= ?",
+            (challenge, owner_id, iso_now()),
+        )
+
+    async def delete_challenge(self, challenge: str) -> None:
+        await self.run("DELETE FROM challenges WHERE challenge = ?", (challenge,))
+
+    # --- pairings and agents ------------------------------------------------------------------
+
+    async def insert_pairing(self, *, pairing_id: str, agent_id: str, name: str, x25519: str, ed25519: str,
+                             claim_hash: str, expires_at: str) -> None:
+        await self.run(
+            """INSERT INTO pairings (pairing_id, agent_id, name, x25519, ed25519, claim_hash, status,
+                   created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
+            (pairing_id, agent_id, name, x25519, ed25519, claim_hash, iso_now(), expires_at),
+        )
+
+    async def pairing(self, pairing_id: str) -> Row | None:
+        return await self.one("SELECT * FROM pairings WHERE pairing_id = ?", (pairing_id,))
+
+    async def approve_pairing(self, pairing_id: str, *, owner_id: str, owner_x25519: str, owner_ed25519: str,
+                              mac: str, agent_cert: dict[str, Any]) -> None:
+        await self.run(
+            """UPDATE pairings SET status = 'approved', owner_id = ?, owner_x25519 = ?, owner_ed25519 = ?,
+                   mac = ?, agent_cert = ? WHERE pairing_id = ? AND status = 'pending'""",
+            (owner_id, owner_x25519, owner_ed25519, mac, dumps(agent_cert), pairing_id),
+        )
+
+    async def refuse_pairing(self, pairing_id: str, owner_id: str) -> None:
+        await self.run(
+            "UPDATE pairings SET status = 'refused', owner_id = ? WHERE pairing_id = ? AND status = 'pending'",
+            (owner_id, pairing_id),
+        )
+
+    async def claim_pairing(self, pairing_id: str) -> bool:
+        """Mark an approved pairing claimed; False when it was claimed before."""
+        changed = await self.run(
+            "UPDATE pairings SET claimed = 1 WHERE pairing_id = ? AND status = 'approved' AND claimed = 0",
+            (pairing_id,),
+        )
+        return changed == 1
+
+    async def insert_agent(self, *, agent_id: str, owner_id: str, name: str, x25519: str, ed25519: str,
+                           agent_cert: dict[str, Any]) -> None:
+        await self.run(
+            """INSERT INTO agents (agent_id, owner_id, name, x25519, ed25519, agent_cert, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (agent_id, owner_id, name, x25519, ed25519, dumps(agent_cert), iso_now()),
+        )
+
+    async def set_agent_key(self, agent_id: str, api_key_hash: str) -> None:
+        await self.run("UPDATE agents SET api_key_hash = ? WHERE agent_id = ?", (api_key_hash, agent_id))
+
+    async def agent(self, agent_id: str) -> Row | None:
+        return await self.one(AGENT_SELECT + " WHERE a.agent_id = ?", (agent_id,))
+
+    async def agent_by_key(self, api_key_hash: str) -> Row | None:
+        return await self.one(AGENT_SELECT + " WHERE a.api_key_hash = ?", (api_key_hash,))
+
+    async def agents_of(self, owner_id: str) -> list[Row]:
+        return await self.all(AGENT_SELECT + " WHERE a.owner_id = ? ORDER BY a.created_at, a.agent_id", (owner_id,))
+
+    async def touch_agent(self, agent_id: str) -> None:
+        await self.run("UPDATE agents SET last_seen = ? WHERE agent_id = ?", (iso_now(), agent_id))
+
+    async def touch_device(self, token_hash: str) -> None:
+        await self.run("UPDATE devices SET last_seen = ? WHERE token_hash = ?", (iso_now(), token_hash))
+
+    # --- sessions, members, wraps -------------------------------------------------------------
+
+    async def insert_session(self, *, sid: str, agent_id: str, owner_id: str, kind: str, priority: str,
+                             deadline: str | None, is_public: bool, public_mode: str,
+                             title: dict[str, Any] | None) -> None:
+        at = iso_now()
+        await self.run(
+            """INSERT INTO sessions (sid, agent_id, owner_id, kind, priority, deadline, status, is_public,
+                   public_mode, epoch, title, created_at, updated_at, last_seq)
+                   VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?, ?, 0)""",
+            (sid, agent_id, owner_id, kind, priority, deadline, int(is_public), public_mode,
+             None if title is None else dumps(title), at, at),
+        )
+
+    async def session(self, sid: str) -> Row | None:
+        return await self.one(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.sid = ?", (sid,))
+
+    async def list_sessions(self, *, owner_id: str | None = None, agent_id: str | None = None,
+                            status: str | None = None, kind: str | None = None, before: str | None = None,
+                            limit: int = 50) -> list[Row]:
+        where, params = [], []
+        for column, value in (("s.owner_id", owner_id), ("s.agent_id", agent_id), ("s.status", status),
+                              ("s.kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before is not None:
+            where.append("s.created_at < ?")
+            params.append(before)
+        clause = " AND ".join(where) or "1"
+        return await self.all(
+            f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE {clause} ORDER BY s.created_at DESC, s.sid DESC LIMIT ?",
+            (*params, limit),
+        )
+
+    async def set_session_status(self, sid: str, status: str) -> None:
+        await self.run("UPDATE sessions SET status = ?, updated_at = ? WHERE sid = ?", (status, iso_now(), sid))
+
+    async def advance_epoch(self, sid: str, expected: int, title: dict[str, Any] | None) -> bool:
+        """Compare-and-set: move the session from `expected` to `expected + 1`."""
+        if title is None:
+            sql, params = ("UPDATE sessions SET epoch = epoch + 1, updated_at = ? WHERE sid = ? AND epoch = ?",
+                           (iso_now(), sid, expected))
+        else:
+            sql, params = ("UPDATE sessions SET epoch = epoch + 1, title = ?, updated_at = ? WHERE sid = ? AND epoch = ?",
+                           (dumps(title), iso_now(), sid, expected))
+        return await self.run(sql, params) == 1
+
+    async def insert_member(self, sid: str, cert: dict[str, Any], epoch: int) -> None:
+        await self.run(
+            "INSERT INTO members (sid, member_id, role, cert, added_epoch) VALUES (?, ?, ?, ?, ?)",
+            (sid, cert["id"], cert["role"], dumps(cert), epoch),
+        )
+
+    async def members(self, sid: str) -> list[Row]:
+        return await self.all("SELECT * FROM members WHERE sid = ? ORDER BY added_epoch, member_id", (sid,))
+
+    async def member(self, sid: str, member_id: str) -> Row | None:
+        return await self.one("SELECT * FROM members WHERE sid = ? AND member_id = ?", (sid, member_id))
+
+    async def remove_members(self, sid: str, member_ids: Iterable[str], epoch: int) -> None:
+        for member_id in member_ids:
+            await self.run(
+                "UPDATE members SET removed_epoch = ? WHERE sid = ? AND member_id = ? AND removed_epoch IS NULL",
+                (epoch, sid, member_id),
+            )
+
+    async def insert_wrap(self, sid: str, wrap: dict[str, Any]) -> None:
+        await self.run(
+            "INSERT INTO wraps (sid, epoch, rid, wrap) VALUES (?, ?, ?, ?)",
+            (sid, wrap["epoch"], wrap["rid"], dumps(wrap)),
+        )
+
+    async def wraps(self, sid: str) -> list[Row]:
+        return await self.all("SELECT * FROM wraps WHERE sid = ? ORDER BY epoch, rid", (sid,))
+
+    # --- messages -----------------------------------------------------------------------------
+
+    async def message(self, sid: str, mid: str) -> Row | None:
+        return await self.one(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.mid = ?", (sid, mid))
+
+    async def insert_message(self, *, sid: str, seq: int, mid: str, sender: str, meta: dict[str, Any],
+                             rank: int, status: str, envelope: dict[str, Any], body_hash: str,
+                             created_at: str) -> None:
+        await self.run(
+            """INSERT INTO messages (sid, seq, mid, sender, type, priority, priority_rank, requires_response,
+                   deadline, reply_to, status, created_at, envelope, body_hash)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (sid, seq, mid, sender, meta["type"], meta["priority"], rank, int(meta["requires_response"]),
+             meta["deadline"], meta["reply_to"], status, created_at, dumps(envelope), body_hash),
+        )
+        await self.run("UPDATE sessions SET last_seq = ?, updated_at = ? WHERE sid = ?", (seq, created_at, sid))
+
+    async def messages_after(self, sid: str, after: int, limit: int) -> list[Row]:
+        return await self.all(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+            (sid, after, limit),
+        )
+
+    async def answer(self, sid: str, mid: str, at: str) -> bool:
+        changed = await self.run(
+            "UPDATE messages SET status = 'answered', answered_at = ? WHERE sid = ? AND mid = ? AND status = 'open'",
+            (at, sid, mid),
+        )
+        return changed == 1
+
+    async def close_requests(self, sid: str) -> list[Row]:
+        rows = await self.all(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.status = 'open'", (sid,))
+        await self.run("UPDATE messages SET status = 'closed' WHERE sid = ? AND status = 'open'", (sid,))
+        return rows
+
+    async def next_deadline(self) -> str | None:
+        row = await self.one("SELECT MIN(deadline) FROM messages WHERE status = 'open' AND deadline IS NOT NULL")
+        return None if row is None else row[0]
+
+    async def expire_due(self, at: str) -> list[Row]:
+        rows = await self.all(
+            f"""SELECT {MESSAGE_COLUMNS}, s.owner_id FROM messages m JOIN sessions s ON s.sid = m.sid
+                WHERE m.status = 'open' AND m.deadline IS NOT NULL AND m.deadline <= ?""",
+            (at,),
+        )
+        for row in rows:
+            await self.run("UPDATE messages SET status = 'expired' WHERE sid = ? AND seq = ?", (row["sid"], row["seq"]))
+        return rows
+
+    async def feed(self, owner_id: str, limit: int) -> list[tuple[Row, Row]]:
+        rows = await self.all(
+            f"""SELECT {MESSAGE_COLUMNS} FROM messages m JOIN sessions s ON s.sid = m.sid
+                WHERE s.owner_id = ? AND m.status = 'open'
+                ORDER BY m.priority_rank DESC, m.deadline IS NULL, m.deadline, m.created_at, m.sid, m.seq
+                LIMIT ?""",
+            (owner_id, limit),
+        )
+        sessions: dict[str, Row] = {}
+        out = []
+        for row in rows:
+            if row["sid"] not in sessions:
+                session = await self.session(row["sid"])
+                assert session is not None
+                sessions[row["sid"]] = session
+            out.append((sessions[row["sid"]], row))
+        return out
+
+    # --- guests -------------------------------------------------------------------------------
+
+    async def insert_guest(self, *, sid: str, guest_id: str, token_hash: str, label: str, expires_at: str) -> None:
+        await self.run(
+            """INSERT INTO guests (sid, guest_id, token_hash, label, created_at, expires_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+            (sid, guest_id, token_hash, label, iso_now(), expires_at),
+        )
+
+    async def guest_by_token(self, token_hash: str) -> Row | None:
+        return await self.one("SELECT * FROM guests WHERE token_hash = ?", (token_hash,))
+
+    async def guest(self, sid: str, guest_id: str) -> Row | None:
+        return await self.one("SELECT * FROM guests WHERE sid = ? AND guest_id = ?", (sid, guest_id))
+
+    async def guests(self, sid: str) -> list[Row]:
+        return await self.all("SELECT * FROM guests WHERE sid = ? ORDER BY created_at, guest_id", (sid,))
+
+    async def revoke_guests(self, sid: str, guest_ids: Iterable[str]) -> None:
+        for guest_id in guest_ids:
+            await self.run("UPDATE guests SET revoked = 1 WHERE sid = ? AND guest_id = ?", (sid, guest_id))
+
+    # --- events -------------------------------------------------------------------------------
+
+    async def insert_event(self, owner_id: str, kind: str, sid: str | None, data: dict[str, Any]) -> int:
+        return await self.insert(
+            "INSERT INTO events (owner_id, kind, sid, data, created_at) VALUES (?, ?, ?, ?, ?)",
+            (owner_id, kind, sid, dumps(data), iso_now()),
+        )
+
+    async def events_after(self, owner_id: str, after: int, limit: int) -> list[Row]:
+        return await self.all(
+            "SELECT * FROM events WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?", (owner_id, after, limit)
+        )
+
+    async def last_event_id(self, owner_id: str) -> int:
+        row = await self.one("SELECT MAX(id) FROM events WHERE owner_id = ?", (owner_id,))
+        return int(row[0]) if row and row[0] is not None else 0
+
+
+AGENT_SELECT = """SELECT a.agent_id, a.owner_id, a.name, a.x25519, a.ed25519, a.agent_cert, a.api_key_hash,
+    a.created_at, a.last_seen, o.x25519 AS owner_x25519, o.ed25519 AS owner_ed25519
+    FROM agents a JOIN owners o ON o.owner_id = a.owner_id"""
+
+
+class Store:
+    def __init__(self, path: Path, broker: Broker) -> None:
+        self.path = path
+        self.broker = broker
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await migrate(self._writer)
+        self._reader = await self._connect()
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        assert self._writer is not None, "store is not open"
+        conn = self._writer
+        async with self._write_lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(conn)
+            try:
+                yield tx
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await conn.execute("ROLLBACK")
+                raise
+            with anyio.CancelScope(shield=True):
+                await conn.execute("COMMIT")
+        for topic, payload in tx.notifications:
+            await self.broker.publish(topic, payload)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        assert self._reader is not None, "store is not open"
+        conn = self._reader
+        async with self._read_lock:
+            await conn.execute("BEGIN")
+            try:
+                yield Tx(conn)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await conn.execute("COMMIT")
