@@ -5,6 +5,7 @@ Descriptions are written for the model that calls them: when to use the tool, an
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -303,7 +304,12 @@ TOOLS: list[tuple[Callable[..., Any], str, ToolAnnotations]] = [
 ]
 
 
+def describe(fn: Callable[..., Any]) -> str:
+    """A tool's docstring as one paragraph (clients show descriptions as they are)."""
+    return " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+
+
 def register(server: MCPServer[Any]) -> None:
     for fn, title, annotations in TOOLS:
-        server.add_tool(fn, title=title, annotations=annotations, structured_output=True)
+        server.add_tool(fn, title=title, description=describe(fn), annotations=annotations, structured_output=True)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hiloop.errors import ConfigError
@@ -14,17 +11,6 @@ from hiloop_mcp import ServerOptions, create_server
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty HILOOP_HOME and no HILOOP_* overrides: nothing leaks in from the developer's machine."""
-    home = tmp_path / "hiloop-home"
-    home.mkdir()
-    for name in ("HILOOP_AGENT", "HILOOP_API_KEY", "HILOOP_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HILOOP_HOME", str(home))
-    yield home
 
 
 class CountingFactory:

@@ -59,8 +59,8 @@ async def test_every_tool_tells_how_to_pair_when_no_agent_is_stored(tool: str) -
     assert result.structured_content is None
 
 
-async def test_a_broken_agent_file_is_reported_with_its_path(clean_env: Any) -> None:
-    agents = clean_env / "agents"
+async def test_a_broken_agent_file_is_reported_with_its_path(hiloop_env: Any) -> None:
+    agents = hiloop_env / "agents"
     agents.mkdir()
     (agents / "bot.json").write_text("{not json")
     async with Client(create_server(ServerOptions())) as client:
