@@ -1,2 +1,155 @@
-"""TODO"""
-API = ()
+"""Messages: send (idempotent by mid), the timeline (with long-poll), one message, typing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hiloop import wire
+from relay.access import session_access
+from relay.auth import authenticate
+from relay.broker import owner_topic, session_topic
+from relay.checks import check_envelope
+from relay.db.store import Row
+from relay.errors import RelayError, invalid
+from relay.http import json_response, parse_body, parse_query
+from relay.longpoll import wait_for
+from relay.render import message_event, message_out, message_stored
+from relay.routing import Api
+from relay.state import get_state
+from relay.times import iso, iso_now
+
+
+class TimelineQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    after: int = Field(default=0, ge=0, le=2**62)
+    wait: float = Field(default=0, ge=0, le=60)
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+def body_hash(body: wire.MessageSend) -> str:
+    canonical = json.dumps(body.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def send_message(request: Request) -> Response:
+    relay = get_state(request)
+    principal = await authenticate(request, relay)
+    sid = request.path_params["sid"]
+    body = await parse_body(request, wire.MessageSend)
+    env, meta = body.envelope, body.meta
+    digest = body_hash(body)
+    async with relay.store.write() as tx:
+        access = await session_access(tx, principal, sid)
+        access.require_writer(meta.type)
+        session = access.session
+        if env.sid != sid:
+            raise invalid(("body", "envelope", "sid"), "does not match the session in the path")
+        if env.from_ != access.member_id:
+            raise invalid(("body", "envelope", "from"), f"must be the caller's member id ({access.member_id})")
+        existing = await tx.message(sid, env.mid)
+        if existing is not None:
+            if existing["body_hash"] != digest:
+                raise RelayError("mid_conflict")
+            return json_response(message_stored(existing), 200)
+        access.require_open()
+        check_envelope(env, sid=sid, epoch=session["epoch"], sender=access.member_id, loc=("body", "envelope"))
+        if meta.type == "response":
+            if meta.reply_to is None:
+                raise invalid(("body", "meta", "reply_to"), "a response names the request it answers")
+            if await tx.message(sid, meta.reply_to) is None:
+                raise invalid(("body", "meta", "reply_to"), "no such message in this session")
+        created_at = iso_now()
+        meta_row = {"type": meta.type, "priority": meta.priority, "requires_response": meta.requires_response,
+                    "deadline": None if meta.deadline is None else iso(meta.deadline), "reply_to": meta.reply_to}
+        seq = session["last_seq"] + 1
+        await tx.insert_message(sid=sid, seq=seq, mid=env.mid, sender=access.member_id, meta=meta_row,
+                                rank=wire.PRIORITY_RANK[meta.priority],
+                                status="open" if meta.requires_response else "none",
+                                envelope=env.wire(), body_hash=digest, created_at=created_at)
+        stored = await tx.message(sid, env.mid)
+        assert stored is not None
+        owner_id = session["owner_id"]
+        await tx.insert_event(owner_id, "message", sid, message_event(stored))
+        # A response marks its request answered; a guest's does not (it cannot approve anything).
+        if meta.type == "response" and meta.reply_to is not None and access.manages:
+            if await tx.answer(sid, meta.reply_to, created_at):
+                answered = await tx.message(sid, meta.reply_to)
+                assert answered is not None
+                await tx.insert_event(owner_id, "status", sid, message_event(answered))
+        tx.notify(session_topic(sid))
+        tx.notify(owner_topic(owner_id))
+    if meta.requires_response and meta.deadline is not None:
+        relay.deadlines.poke()
+    return json_response(message_stored(stored), 201)
+
+
+async def timeline(request: Request) -> Response:
+    relay = get_state(request)
+    principal = await authenticate(request, relay)
+    sid = request.path_params["sid"]
+    query = parse_query(request, TimelineQuery)
+    async with relay.store.read() as tx:
+        access = await session_access(tx, principal, sid)
+    wait = 0.0 if access.session["status"] != "open" else min(query.wait, relay.config.max_wait)
+
+    async def read() -> list[Row] | None:
+        async with relay.store.read() as tx:
+            rows = await tx.messages_after(sid, query.after, query.limit)
+        return rows or None
+
+    rows = await wait_for(relay.broker, (session_topic(sid),), wait, read, return_on_wake=True) or []
+    async with relay.store.read() as tx:
+        session = await tx.session(sid)
+    assert session is not None
+    return json_response({
+        "sid": sid,
+        "messages": [message_out(r) for r in rows],
+        "cursor": rows[-1]["seq"] if rows else query.after,
+        "session_status": session["status"],
+        "epoch": session["epoch"],
+    })
+
+
+async def get_message(request: Request) -> Response:
+    relay = get_state(request)
+    principal = await authenticate(request, relay)
+    sid, mid = request.path_params["sid"], request.path_params["mid"]
+    async with relay.store.read() as tx:
+        await session_access(tx, principal, sid)
+        row = await tx.message(sid, mid)
+    if row is None:
+        raise RelayError("not_found", "no such message")
+    return json_response(message_out(row))
+
+
+async def typing(request: Request) -> Response:
+    relay = get_state(request)
+    principal = await authenticate(request, relay)
+    sid = request.path_params["sid"]
+    async with relay.store.read() as tx:
+        access = await session_access(tx, principal, sid)
+    access.require_writer(None)
+    access.require_open()
+    event = {"id": None, "kind": "typing", "sid": sid, "data": {"from": access.member_id}, "created_at": iso_now()}
+    await relay.broker.publish(owner_topic(access.session["owner_id"]), event)
+    return Response(status_code=204)
+
+
+API = (
+    Api("POST", "/v1/sessions/{sid}/messages", send_message,
+        "Send a message (201; 200 when the same mid and body were stored before)",
+        auth=("owner", "agent", "guest"), body=wire.MessageSend, response=wire.MessageStored, status=201,
+        errors=("not_found", "mid_conflict", "stale_epoch", "session_closed")),
+    Api("GET", "/v1/sessions/{sid}/messages", timeline,
+        "The timeline after a seq; with wait, a long-poll that returns as soon as something arrives",
+        auth=("owner", "agent", "guest"), query=TimelineQuery, response=wire.Timeline, errors=("not_found",)),
+    Api("GET", "/v1/sessions/{sid}/messages/{mid}", get_message, "One message, with its current status",
+        auth=("owner", "agent", "guest"), response=wire.MessageOut, errors=("not_found",)),
+    Api("POST", "/v1/sessions/{sid}/typing", typing, "Say the caller is typing (an ephemeral event)",
+        auth=("owner", "agent", "guest"), status=204, errors=("not_found", "session_closed")),
+)
