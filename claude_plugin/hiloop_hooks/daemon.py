@@ -1,0 +1,503 @@
+"""The plugin's long-lived local process: the only part that imports hiloop and talks to the relay.
+
+One daemon per plugin data folder (an exclusive lock on daemon.lock), started by the first hook that
+finds none, gone after `HILOOP_DAEMON_IDLE` seconds with nothing to do. It
+
+- sends spooled events, oldest first, as encrypted `tool_event` messages, one Hiloop session (kind
+  `claude_code`) per Claude Code session; a file is deleted only once the relay stored it, so a relay
+  that is down delays events and loses none;
+- follows each session's timeline: an owner's `instruction` goes to the inbox for the hooks to
+  deliver; an owner's `response` settles the permission request or question it answers (answers
+  signed by anyone else are ignored: the role is the certificate's, checked by the SDK);
+- answers the hooks' requests on its Unix socket (ipc.py).
+
+Nothing here logs content: log lines name events, ids and error classes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hiloop_hooks import events, inbox, permission, questions, spool
+from hiloop_hooks.config import Paths, Settings
+from hiloop_hooks.ipc import MAX_LINE
+
+POLL_BUSY = 0.03  # seconds between spool scans while events flow
+POLL_IDLE = 0.25
+PROMPT_WAIT = 1.0  # how long a new session waits for its first prompt, to title itself with it
+LISTEN_WAIT = 25  # long-poll hold, seconds
+INACTIVE = 3600.0  # a session with no event for this long (and no SessionEnd) counts as over
+RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class RelayDown(Exception):
+    """The relay could not be reached (the backend's transport error)."""
+
+
+class Rejected(Exception):
+    """The relay refused something for good (a 4xx): retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A verified message from a session's timeline."""
+
+    seq: int
+    mid: str
+    role: str
+    kind: str  # the plaintext's type: instruction, response, tool_event, message…
+    content: dict[str, Any]
+    reply_to: str | None = None
+
+
+class Backend(Protocol):
+    """What the daemon needs from the relay (SdkBackend wraps hiloop.AsyncHiloopClient).
+
+    Every method raises RelayDown when the relay cannot be reached and Rejected when it refuses.
+    """
+
+    async def create_session(self, title: str) -> str: ...
+
+    async def send_event(self, sid: str, event: str, data: dict[str, Any]) -> None: ...
+
+    async def send_request(
+        self, sid: str, components: list[dict[str, Any]], *, type: str, deadline: float, default_action: str | None
+    ) -> str: ...
+
+    async def timeline(self, sid: str, after: int, wait: float) -> tuple[list[Incoming], int]: ...
+
+    async def close_session(self, sid: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class Mirror:
+    """One Claude Code session and the Hiloop session that mirrors it."""
+
+    claude_id: str
+    sid: str | None = None
+    cursor: int = 0
+    ended: bool = False
+    touched: float = field(default_factory=time.time)
+    listener: asyncio.Task[None] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sid": self.sid, "cursor": self.cursor, "ended": self.ended, "touched": self.touched}
+
+
+Decide = Callable[[Incoming], "dict[str, Any] | None"]
+
+
+@dataclass
+class Waiter:
+    claude_id: str
+    future: asyncio.Future[dict[str, Any]]
+    decide: Decide
+
+
+class Daemon:
+    def __init__(self, paths: Paths, settings: Settings, backend: Backend, log: Callable[[str], None]) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.backend = backend
+        self.log = log
+        self.mirrors: dict[str, Mirror] = {}
+        self.waiters: dict[str, Waiter] = {}
+        self.early: dict[str, list[Incoming]] = {}  # owner responses that came before their waiter
+        self.clients = 0
+        self.last_busy = time.monotonic()
+        self.stopping = asyncio.Event()
+        self._create_lock = asyncio.Lock()
+        self._load()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.paths.state.read_text())
+        except (OSError, ValueError):
+            return
+        if not isinstance(raw, dict):
+            return
+        now = time.time()
+        for claude_id, item in raw.items():
+            if not isinstance(item, dict) or now - float(item.get("touched") or 0) > 86400:
+                continue
+            self.mirrors[claude_id] = Mirror(
+                claude_id, item.get("sid"), int(item.get("cursor") or 0), bool(item.get("ended")), float(item.get("touched") or now)
+            )
+
+    def _save(self) -> None:
+        data = {k: m.to_json() for k, m in self.mirrors.items()}
+        tmp = self.paths.state.with_name(self.paths.state.name + ".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.paths.state)
+
+    def mirror(self, claude_id: str) -> Mirror:
+        m = self.mirrors.get(claude_id)
+        if m is None:
+            m = self.mirrors[claude_id] = Mirror(claude_id)
+        return m
+
+    async def ensure_session(self, m: Mirror, title_from: Mapping[str, Any]) -> str:
+        """The Hiloop session for this Claude Code session, created on first need (RelayDown, Rejected)."""
+        async with self._create_lock:
+            if m.sid is None:
+                m.sid = await self.backend.create_session(title(title_from))
+                self.log(f"session {m.sid} mirrors a Claude Code session")
+                self._save()
+            self._listen(m)
+            return m.sid
+
+    # --- the spool -----------------------------------------------------------------------------
+
+    async def pump(self) -> None:
+        """Send spooled events forever, oldest first; back off while the relay is down."""
+        failures = 0
+        while not self.stopping.is_set():
+            files = spool.ready(self.paths.spool)
+            if not files:
+                await self._sleep(POLL_IDLE if time.monotonic() - self.last_busy > 2 else POLL_BUSY)
+                continue
+            self.last_busy = time.monotonic()
+            try:
+                for path in files:
+                    if self.stopping.is_set():
+                        return
+                    await self.send_file(path, files)
+                failures = 0
+            except _Retry:
+                await self._sleep(POLL_BUSY)
+            except RelayDown:
+                delay = RETRY[min(failures, len(RETRY) - 1)]
+                failures += 1
+                await self._sleep(delay)
+
+    async def send_file(self, path: os.PathLike[str], batch: list[Any]) -> None:
+        event = spool.read(path)  # type: ignore[arg-type]
+        if event is None:
+            return
+        claude_id = str(event.get("session_id") or "")
+        if not claude_id:
+            os.unlink(path)
+            return
+        m = self.mirror(claude_id)
+        m.touched = time.time()
+        name, data = events.tool_event(event) if event.get("hook_event_name") != "InstructionDelivered" else (
+            "InstructionDelivered", {"mids": event.get("mids") or [], "via": event.get("via")})
+        if m.sid is None:
+            title_from = dict(event)
+            if name == "SessionStart":
+                prompt = self._prompt_after(claude_id, batch)
+                if prompt is None and _age(path) < PROMPT_WAIT:
+                    raise _Retry()  # give the first prompt a moment to arrive: it makes the title
+                if prompt:
+                    title_from["prompt"] = prompt
+            try:
+                await self.ensure_session(m, title_from)
+            except Rejected:
+                self.log("the relay refused to create a session; events of this Claude Code session are dropped")
+                os.unlink(path)
+                return
+        assert m.sid is not None
+        try:
+            await self.backend.send_event(m.sid, name, data)
+        except Rejected:
+            self.log(f"the relay refused a {name} event; dropped")
+        os.unlink(path)
+        if name == "SessionEnd":
+            m.ended = True
+            self._save()
+
+    def _prompt_after(self, claude_id: str, batch: list[Any]) -> str | None:
+        for path in batch:
+            event = spool.read(path)
+            if event and event.get("session_id") == claude_id and event.get("hook_event_name") == "UserPromptSubmit":
+                return str(event.get("prompt") or "")
+        return None
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    # --- timelines -----------------------------------------------------------------------------
+
+    def _listen(self, m: Mirror) -> None:
+        if m.listener is None or m.listener.done():
+            m.listener = asyncio.get_running_loop().create_task(self.listen(m))
+
+    async def listen(self, m: Mirror) -> None:
+        """Follow one session's timeline for instructions and answers while the session lives."""
+        failures = 0
+        assert m.sid is not None
+        while not self.stopping.is_set():
+            if m.ended and not self._waiting_in(m):
+                return
+            try:
+                messages, cursor = await self.backend.timeline(m.sid, m.cursor, LISTEN_WAIT)
+                failures = 0
+            except RelayDown:
+                await self._sleep(RETRY[min(failures, len(RETRY) - 1)])
+                failures += 1
+                continue
+            except Rejected:
+                self.log(f"the relay refused the timeline of {m.sid}; not following it")
+                return
+            for message in messages:
+                self.on_message(m, message)
+            if cursor != m.cursor:
+                m.cursor = cursor
+                self._save()
+
+    def _waiting_in(self, m: Mirror) -> bool:
+        return any(w.claude_id == m.claude_id for w in self.waiters.values())
+
+    def on_message(self, m: Mirror, message: Incoming) -> None:
+        if message.role != "owner":
+            return  # only an owner instructs or decides; a guest's or reader's answer is ignored
+        if message.kind == "instruction":
+            text = message.content.get("text")
+            if isinstance(text, str) and text.strip():
+                inbox.write(self.paths.inbox_for(m.claude_id), message.seq, message.mid, text)
+                self.log(f"instruction {message.mid} waits for the next hook of {m.sid}")
+        elif message.kind == "response" and message.reply_to:
+            waiter = self.waiters.get(message.reply_to)
+            if waiter is None:
+                self.early.setdefault(message.reply_to, []).append(message)
+                return
+            self._settle(message.reply_to, waiter, message)
+
+    def _settle(self, mid: str, waiter: Waiter, message: Incoming) -> None:
+        if waiter.future.done():
+            return
+        output = waiter.decide(message)
+        if output is not None:
+            waiter.future.set_result(output)
+        else:
+            self.log(f"an answer to {mid} decides nothing; still waiting")
+
+    # --- questions from hooks ------------------------------------------------------------------
+
+    async def ask_owner(
+        self, hook: Mapping[str, Any], components: list[dict[str, Any]], *, type: str, timeout: float,
+        default_action: str | None, decide: Decide,
+    ) -> dict[str, Any] | None:
+        """Send a request and wait for an owner's answer that decides; None on deadline. Raises RelayDown."""
+        m = self.mirror(str(hook.get("session_id") or "unknown"))
+        m.touched = time.time()
+        try:
+            sid = await self.ensure_session(m, hook)
+            mid = await self.backend.send_request(sid, components, type=type, deadline=timeout, default_action=default_action)
+        except Rejected:
+            self.log("the relay refused a request; no decision")
+            return None
+        waiter = Waiter(m.claude_id, asyncio.get_running_loop().create_future(), decide)
+        self.waiters[mid] = waiter
+        for message in self.early.pop(mid, []):
+            self._settle(mid, waiter, message)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+        except asyncio.TimeoutError:
+            return None
+        finally:
+            self.waiters.pop(mid, None)
+
+    async def on_permission(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        hook = _dict(request.get("hook"))
+        timeout = float(request.get("timeout") or self.settings.permission_timeout)
+        on_deadline = str(request.get("on_deadline") or self.settings.on_deadline)
+        if hook.get("tool_name") == questions.TOOL:
+            return await self.on_ask(request)
+
+        def decide(message: Incoming) -> dict[str, Any] | None:
+            c = message.content
+            perms = c.get("permissions")
+            return permission.decision(hook, permission.Answer(
+                _str(c.get("action")), _str(c.get("text")), perms if isinstance(perms, list) else None))
+
+        try:
+            output = await self.ask_owner(
+                hook, permission.components(hook), type="permission_request", timeout=timeout,
+                default_action="deny" if on_deadline == "deny" else None, decide=decide,
+            )
+        except RelayDown:
+            self.log("relay unreachable: no decision")
+            return {"ok": False, "error": "relay_unreachable"}
+        if output is None:
+            self.log(f"no answer within {timeout:g} s: {'deny' if on_deadline == 'deny' else 'no decision'}")
+            output = permission.deadline_output(on_deadline, timeout)
+        return {"ok": True, "output": output}
+
+    async def on_ask(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        hook = _dict(request.get("hook"))
+        timeout = float(request.get("timeout") or self.settings.permission_timeout)
+        if not questions.asked(hook):
+            return {"ok": True, "output": None}
+
+        def decide(message: Incoming) -> dict[str, Any] | None:
+            answers = message.content.get("answers")
+            return questions.output(hook, answers) if isinstance(answers, dict) else None
+
+        try:
+            output = await self.ask_owner(hook, questions.components(hook), type="question", timeout=timeout,
+                                          default_action=None, decide=decide)
+        except RelayDown:
+            return {"ok": False, "error": "relay_unreachable"}
+        return {"ok": True, "output": output}
+
+    # --- the socket ----------------------------------------------------------------------------
+
+    async def serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.clients += 1
+        self.last_busy = time.monotonic()
+        try:
+            line = await reader.readline()
+            try:
+                request = json.loads(line)
+            except ValueError:
+                request = {}
+            op = request.get("op") if isinstance(request, dict) else None
+            handlers: dict[str, Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]]] = {
+                "permission": self.on_permission, "ask": self.on_ask,
+            }
+            if op == "ping":
+                reply: dict[str, Any] = {"ok": True, "pid": os.getpid()}
+            elif op in handlers:
+                task = asyncio.ensure_future(handlers[op](request))
+                gone = asyncio.ensure_future(reader.read(1))  # EOF: the hook was killed; stop waiting
+                done, _ = await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if task not in done:
+                    task.cancel()
+                    return
+                gone.cancel()
+                reply = task.result()
+            else:
+                reply = {"ok": False, "error": "unknown_op"}
+            writer.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.clients -= 1
+            self.last_busy = time.monotonic()
+            writer.close()
+
+    # --- lifetime ------------------------------------------------------------------------------
+
+    def idle(self) -> bool:
+        if self.clients or self.waiters or spool.ready(self.paths.spool):
+            return False
+        now = time.time()
+        return all(m.ended or now - m.touched > INACTIVE for m in self.mirrors.values())
+
+    async def watch_idle(self) -> None:
+        while not self.stopping.is_set():
+            await self._sleep(1.0)
+            if not self.idle():
+                self.last_busy = time.monotonic()
+            elif time.monotonic() - self.last_busy > self.settings.daemon_idle:
+                self.log("idle: exiting")
+                self.stopping.set()
+
+    async def run(self) -> None:
+        sock = self.paths.socket
+        with contextlib.suppress(FileNotFoundError):
+            sock.unlink()
+        server = await asyncio.start_unix_server(self.serve_client, path=os.fspath(sock), limit=MAX_LINE)
+        os.chmod(sock, 0o600)
+        for m in self.mirrors.values():
+            if m.sid is not None and not m.ended:
+                self._listen(m)
+        tasks = [asyncio.ensure_future(self.pump()), asyncio.ensure_future(self.watch_idle())]
+        try:
+            await self.stopping.wait()
+        finally:
+            server.close()
+            for t in tasks + [m.listener for m in self.mirrors.values() if m.listener]:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(FileNotFoundError):
+                sock.unlink()
+            self._save()
+            await self.backend.aclose()
+
+
+class _Retry(RelayDown):
+    """Not a failure: the event waits for the next round (a new session waiting for its prompt)."""
+
+
+def title(hook: Mapping[str, Any]) -> str:
+    project = events.project_name(hook)
+    prompt = str(hook.get("prompt") or "").strip().splitlines()
+    if prompt:
+        first = prompt[0]
+        return f"{project}: {first[:77] + '…' if len(first) > 80 else first}"
+    return f"{project}: Claude Code"
+
+
+def _age(path: os.PathLike[str]) -> float:
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return PROMPT_WAIT
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# --- the process -------------------------------------------------------------------------------
+
+
+def run_daemon(paths: Paths, settings: Settings, env: Mapping[str, str]) -> None:
+    """Run until idle; returns at once when another daemon holds the lock."""
+    paths.make()
+    lock = open(paths.lock, "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return
+    paths.pid.write_text(str(os.getpid()))
+
+    def log(line: str) -> None:
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} hiloop-daemon[{os.getpid()}] {line}", file=sys.stderr, flush=True)
+
+    from hiloop_hooks.backend import NotPaired, SdkBackend  # imports hiloop
+
+    async def main() -> None:
+        try:
+            backend = await SdkBackend.open(env)
+        except NotPaired:
+            log("no agent identity: pair with `hiloop agent add NAME`; exiting")
+            paths.unpaired.touch()
+            return
+        daemon = Daemon(paths, settings, backend, log)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, daemon.stopping.set)
+        log("started")
+        await daemon.run()
+
+    try:
+        asyncio.run(main())
+    finally:
+        with contextlib.suppress(OSError):
+            if paths.pid.read_text().strip() == str(os.getpid()):
+                paths.pid.unlink()
+        lock.close()
