@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from hiloop.errors import ConfigError
+from hiloop.owner import AsyncOwnerClient
+from hiloop.store import AgentCredentials
+from mcp_harness import pair_agent_with
 from hiloop_mcp import ServerOptions, create_server
 
 
@@ -32,3 +39,26 @@ def no_identity() -> CountingFactory:
 @pytest.fixture
 def unpaired_server(no_identity: CountingFactory):  # type: ignore[no-untyped-def]
     return create_server(ServerOptions(client_factory=no_identity))  # type: ignore[arg-type]
+
+
+@dataclass
+class Paired:
+    """A live relay with an owner (set up through the SDK) and one agent it approved, stored in HILOOP_HOME."""
+
+    relay: Any
+    owner: AsyncOwnerClient
+    agent: AgentCredentials
+
+
+@pytest.fixture
+async def owner(live_relay: Any) -> AsyncIterator[AsyncOwnerClient]:
+    """The relay's owner, set up with the one-time set-up token (no agent yet)."""
+    await AsyncOwnerClient.setup(live_relay.url, live_relay.setup_token)
+    async with AsyncOwnerClient.load() as client:
+        yield client
+
+
+@pytest.fixture
+async def paired(live_relay: Any, owner: AsyncOwnerClient) -> Paired:
+    agent = await pair_agent_with(owner, live_relay.url, "mcp-test")
+    return Paired(relay=live_relay, owner=owner, agent=agent)
