@@ -83,8 +83,7 @@ async def optional_principal(request: Request, relay: RelayState) -> Principal |
         if device is None:
             raise RelayError("unauthorized")
         if _stale(device["last_seen"]):
-            async with relay.store.write() as wtx:
-                await wtx.touch_device(token_hash)
+            request.state.touch = ("device", token_hash)
         return Principal("owner", device["owner_id"])
     if token.startswith(AGENT_PREFIX):
         async with relay.store.read() as tx:
@@ -92,8 +91,7 @@ async def optional_principal(request: Request, relay: RelayState) -> Principal |
         if agent is None:
             raise RelayError("unauthorized")
         if _stale(agent["last_seen"]):
-            async with relay.store.write() as wtx:
-                await wtx.touch_agent(agent["agent_id"])
+            request.state.touch = ("agent", agent["agent_id"])
         return Principal("agent", agent["owner_id"], agent_id=agent["agent_id"])
     if token.startswith(GUEST_PREFIX):
         async with relay.store.read() as tx:
@@ -107,6 +105,19 @@ async def optional_principal(request: Request, relay: RelayState) -> Principal |
             raise RelayError("token_expired")
         return Principal("guest", session["owner_id"], guest_id=guest["guest_id"], sid=guest["sid"])
     raise RelayError("unauthorized")
+
+
+async def touch_after_success(request: Request, relay: RelayState) -> None:
+    """Refresh the caller's `last_seen` once its request succeeded (a failed request writes nothing)."""
+    touch = getattr(request.state, "touch", None)
+    if touch is None:
+        return
+    kind, key = touch
+    async with relay.store.write() as tx:
+        if kind == "agent":
+            await tx.touch_agent(key)
+        else:
+            await tx.touch_device(key)
 
 
 def _stale(last_seen: str | None) -> bool:

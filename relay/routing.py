@@ -10,6 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from relay.auth import touch_after_success
+from relay.state import get_state
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -28,4 +31,12 @@ class Api:
     stream: bool = False  # also answers `text/event-stream`
 
     def route(self) -> Route:
-        return Route(self.path, self.handler, methods=[self.method], name=f"{self.method} {self.path}")
+        handler = self.handler
+
+        async def endpoint(request: Request) -> Response:
+            response = await handler(request)
+            if response.status_code < 400:
+                await touch_after_success(request, get_state(request))
+            return response
+
+        return Route(self.path, endpoint, methods=[self.method], name=f"{self.method} {self.path}")
