@@ -20,4 +20,7 @@ def run(argv: list[str]) -> int:
         from hiloop_mcp.__main__ import main as mcp_main
     except ImportError as exc:
         raise CliError(f"the MCP server is not available in this installation ({exc})") from None
-    return int(mcp_main(argv) or 0)
+    try:
+        return int(mcp_main(argv) or 0)
+    except SystemExit as exc:  # its argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

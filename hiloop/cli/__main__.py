@@ -1,0 +1,7 @@
+"""`python -m hiloop.cli` runs the `hiloop` command."""
+
+import sys
+
+from hiloop.cli import main
+
+sys.exit(main())
