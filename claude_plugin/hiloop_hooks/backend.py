@@ -23,16 +23,17 @@ class NotPaired(Exception):
 
 
 class SdkBackend:
-    def __init__(self, client: AsyncHiloopClient) -> None:
+    def __init__(self, client: AsyncHiloopClient, public_mode: str | None = None) -> None:
         self.client = client
+        self.public_mode = public_mode
 
     @classmethod
-    async def open(cls, env: Mapping[str, str]) -> SdkBackend:
+    async def open(cls, env: Mapping[str, str], public_mode: str | None = None) -> SdkBackend:
         try:
             client = AsyncHiloopClient(timeout=10.0)
         except ConfigError as exc:
             raise NotPaired(str(exc)) from exc
-        return cls(client)
+        return cls(client, public_mode)
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -45,7 +46,11 @@ class SdkBackend:
             raise Rejected(exc.__class__.__name__) from exc
 
     async def create_session(self, title: str) -> str:
-        session = await self._call(self.client.create_session(title, kind=KIND))
+        if self.public_mode in ("read", "respond"):
+            session = await self._call(self.client.create_session(
+                title, kind=KIND, is_public=True, public_mode=self.public_mode))  # type: ignore[arg-type]
+        else:
+            session = await self._call(self.client.create_session(title, kind=KIND))
         return session.id
 
     async def send_event(self, sid: str, event: str, data: dict[str, Any]) -> None:

@@ -95,12 +95,15 @@ class Settings:
                                 headless, ask interactive.
     HILOOP_INTERACTIVE          1/0 overrides the guess from CLAUDE_CODE_ENTRYPOINT
     HILOOP_DAEMON_IDLE          seconds the daemon lingers with nothing to do (default 600)
+    HILOOP_CLAUDE_PUBLIC        `read` or `respond`: open sessions as public, so the owner can invite
+                                guests to watch (guests never decide a permission request)
     """
 
     interactive: bool
     permission_timeout: float
     on_deadline: str  # "deny" | "ask"
     daemon_idle: float
+    public_mode: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -116,7 +119,9 @@ class Settings:
         if on_deadline not in ("deny", "ask"):
             on_deadline = "ask" if interactive else "deny"
         idle = _number(env.get("HILOOP_DAEMON_IDLE"), 600.0)
-        return cls(interactive, min(max(timeout, 1.0), 3500.0), on_deadline, max(idle, 1.0))
+        public = env.get("HILOOP_CLAUDE_PUBLIC", "").strip().lower()
+        return cls(interactive, min(max(timeout, 1.0), 3500.0), on_deadline, max(idle, 1.0),
+                   public if public in ("read", "respond") else None)
 
 
 def _number(raw: str | None, default: float) -> float:

@@ -482,7 +482,7 @@ def run_daemon(paths: Paths, settings: Settings, env: Mapping[str, str]) -> None
 
     async def main() -> None:
         try:
-            backend = await SdkBackend.open(env)
+            backend = await SdkBackend.open(env, settings.public_mode)
         except NotPaired:
             log("no agent identity: pair with `hiloop agent add NAME`; exiting")
             paths.unpaired.touch()

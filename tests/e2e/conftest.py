@@ -198,3 +198,17 @@ def stop_daemons(root: Path) -> None:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+
+
+@pytest.fixture
+def owner(live_relay: Any, hiloop_env: Path) -> Iterator[Any]:
+    """An owner on a live relay with a paired agent stored in HILOOP_HOME (what `hiloop agent add` leaves)."""
+    from owner_side import OwnerSide
+
+    assert live_relay.setup_token is not None
+    side = OwnerSide(live_relay.url, live_relay.setup_token, hiloop_env)
+    try:
+        side.pair("claude-code")
+        yield side
+    finally:
+        side.close()
