@@ -290,3 +290,17 @@ def test_an_expected_failure_in_a_real_process_is_one_line_without_a_traceback(h
     assert proc.stdout == ""
     assert proc.stderr.startswith("hiloop: error: no owner is set up on this machine")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_guest_link_prints_a_link_a_guest_can_join(agent: HiloopClient, capsys: pytest.CaptureFixture[str]) -> None:
+    from hiloop import GuestClient
+
+    session = agent.create_session("Open house", is_public=True)
+    agent.send_message(session.id, [{"type": "text", "text": "welcome"}])
+    code, out, err = run(capsys, "guest-link", session.id, "--label", "Dee", "--expires-in", "600")
+    assert (code, err) == (0, "")
+    assert out.startswith("Guest link for 'Dee', expires ")
+    url = out.splitlines()[1]
+    with GuestClient.from_link(url) as guest:
+        assert guest.label == "Dee"
+        assert [m.content["components"][0]["text"] for m in guest.messages()] == ["welcome"]
