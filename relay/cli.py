@@ -50,7 +50,10 @@ def uvicorn_config(config: RelayConfig, **overrides: object) -> uvicorn.Config:
         "server_header": False,
     }
     settings.update(overrides)
-    return uvicorn.Config(create_app(config), **settings)
+    uconfig = uvicorn.Config(create_app(config), **settings)
+    # uvicorn's access log prints raw paths and query strings, which can hold tokens: silence it for good.
+    logging.getLogger("uvicorn.access").disabled = True
+    return uconfig
 
 
 def configure_logging(level: str) -> None:
