@@ -6,11 +6,16 @@ CI=true, where a missing Chromium is a failure.
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.server
 import os
+import queue
+import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,7 +70,7 @@ def page(browser: object) -> Iterator[object]:
 # --- a static server for tests that need no relay -------------------------------------------------
 
 _ROUTES = {
-    "/web/": WEB,
+    "/static/": WEB,
     "/tests/js/": ROOT / "tests" / "js",
 }
 _FILES = {"/vectors.json": ROOT / "tests" / "crypto_vectors.json"}
@@ -111,3 +116,81 @@ def static_server() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# --- the app against a live relay -----------------------------------------------------------------
+
+DEFAULT_WAIT_MS = 10_000
+
+
+@dataclass
+class AppOwner:
+    """The owner created in the browser from the relay's set-up link."""
+
+    relay: Any
+    page: Any
+    recovery_key: str
+
+
+def setup_owner_in_page(page: Any, relay_url: str, setup_token: str) -> str:
+    """Open the set-up link, create the account, return the recovery key the page shows once."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{relay_url}/setup/{setup_token}")
+    page.get_by_role("button", name="Create my account").click()
+    key_field = page.get_by_label("Recovery key", exact=True)
+    expect(key_field).to_have_value(re.compile(r"^hlr1\.o_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$"))
+    recovery = key_field.input_value()
+    page.get_by_label("I have saved my recovery key").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Needs you")).to_be_visible()
+    return recovery
+
+
+@pytest.fixture
+def app_owner(page: Any, live_relay: Any) -> AppOwner:
+    page.set_default_timeout(DEFAULT_WAIT_MS)
+    recovery = setup_owner_in_page(page, live_relay.url, live_relay.setup_token)
+    return AppOwner(relay=live_relay, page=page, recovery_key=recovery)
+
+
+def pair_in_page(page: Any, relay_url: str, name: str) -> Any:
+    """Pair an SDK agent called `name` by approving its link in the page; return its credentials."""
+    from playwright.sync_api import expect
+
+    from hiloop.crypto import b64u_decode, fingerprint
+    from hiloop.pairing import pair_agent
+
+    links: queue.Queue[str] = queue.Queue()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(pair_agent, relay_url, name, on_link=links.put, timeout=60)
+        link = links.get(timeout=30)
+        page.goto(link)
+        expect(page.get_by_role("heading", name="Pair an agent")).to_be_visible()
+        expect(page.locator(".pair-facts .agent-name")).to_have_text(name)
+        agent_ed = b64u_decode(link.split("&a=")[1], 32)
+        expect(page.locator(".pair-facts .fingerprint")).to_have_text(fingerprint(agent_ed))
+        assert "#" not in page.url, "the pairing secret stays in the address bar"
+        page.get_by_role("button", name="Approve").click()
+        expect(page.get_by_text(f"Approved. {name} can now reach you.")).to_be_visible()
+        return future.result(timeout=30)
+
+
+@pytest.fixture
+def app_agent(app_owner: AppOwner) -> Iterator[Any]:
+    """An SDK agent paired with the browser's owner, as a blocking HiloopClient."""
+    from hiloop import HiloopClient
+
+    creds = pair_in_page(app_owner.page, app_owner.relay.url, "deploy-bot")
+    client = HiloopClient(credentials=creds)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def background() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    """Threads for the agent's blocking calls while the test drives the browser."""
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        yield pool

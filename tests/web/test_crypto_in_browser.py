@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.chromium
 
 RUN_VECTORS = """async () => {
-  const H = await import("/web/js/crypto.js");
+  const H = await import("/static/js/crypto.js");
   const suite = await import("/tests/js/vectors_suite.mjs");
   const V = await (await fetch("/vectors.json")).json();
   await H.checkSupport();
@@ -19,7 +19,7 @@ RUN_VECTORS = """async () => {
 def test_chromium_has_x25519_and_ed25519_in_webcrypto(page, static_server):
     page.goto(static_server + "/")
     supported = page.evaluate(
-        """async () => { const H = await import("/web/js/crypto.js"); await H.checkSupport(); return true; }"""
+        """async () => { const H = await import("/static/js/crypto.js"); await H.checkSupport(); return true; }"""
     )
     assert supported is True
 
@@ -36,7 +36,7 @@ def test_a_keyring_round_trip_works_in_chromium(page, static_server):
     page.goto(static_server + "/")
     opened = page.evaluate(
         """async () => {
-      const H = await import("/web/js/crypto.js");
+      const H = await import("/static/js/crypto.js");
       const agent = await H.Identity.generate();
       const owner = await H.ownerIdentity(H.newSessionKey(), "o_test");
       const [akr, members, wraps] = await H.SessionKeyring.create("s_test", { root: agent, owner: owner.public() });
@@ -63,7 +63,7 @@ def test_python_and_the_browser_open_each_others_envelopes(page, static_server):
     page.goto(static_server + "/")
     result = page.evaluate(
         """async ([secret, root, members, wraps, envelope]) => {
-      const H = await import("/web/js/crypto.js");
+      const H = await import("/static/js/crypto.js");
       const owner = await H.ownerIdentity(H.b64uDecode(secret), "o_interop");
       const kr = new H.SessionKeyring("s_interop", { rootEd25519: H.b64uDecode(root), me: owner, myId: "owner" });
       await kr.load({ members, wraps });

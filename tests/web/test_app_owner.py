@@ -1,0 +1,118 @@
+"""The owner's app against a live relay: set-up, pairing, inbox, answering a decision an agent waits on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.chromium
+
+DECISION = [
+    {"type": "text", "text": "Deploy **v2.4.1** to production?"},
+    {"type": "kv", "entries": [{"label": "Version", "value": "2.4.1"}, {"label": "Region", "value": "eu-west"}]},
+    {"type": "button_group", "buttons": [
+        {"label": "Approve", "action": "approve", "variant": "primary"},
+        {"label": "Deny", "action": "deny", "variant": "danger"},
+    ]},
+]
+
+
+def test_the_setup_link_creates_the_owner_and_shows_the_recovery_key_once(page, live_relay):
+    from conftest import setup_owner_in_page  # noqa: PLC0415 (tests/web/conftest.py)
+
+    recovery = setup_owner_in_page(page, live_relay.url, live_relay.setup_token)
+    assert recovery.startswith("hlr1.o_")
+    assert "/setup/" not in page.url
+    page.goto(f"{live_relay.url}/setup/{live_relay.setup_token}")
+    expect(page.get_by_role("heading", name="This set-up link has been used")).to_be_visible()
+
+
+def test_a_new_browser_signs_in_with_the_recovery_key(app_owner, browser):
+    context = browser.new_context()
+    try:
+        other = context.new_page()
+        other.goto(app_owner.relay.url + "/")
+        expect(other.get_by_role("heading", name="Sign in")).to_be_visible()
+        other.get_by_label("Recovery key", exact=True).fill(app_owner.recovery_key)
+        other.get_by_role("button", name="Sign in").click()
+        expect(other.get_by_role("heading", name="Needs you")).to_be_visible()
+        expect(other.get_by_text("Nothing needs you right now.")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_wrong_recovery_key_is_refused_with_a_reason(app_owner, browser):
+    owner_id = app_owner.recovery_key.split(".")[1]
+    context = browser.new_context()
+    try:
+        other = context.new_page()
+        other.goto(app_owner.relay.url + "/")
+        other.get_by_label("Recovery key", exact=True).fill(f"hlr1.{owner_id}.{'A' * 43}")
+        other.get_by_role("button", name="Sign in").click()
+        expect(other.get_by_role("alert")).to_have_text("This recovery key does not match the account.")
+    finally:
+        context.close()
+
+
+def test_pairing_in_the_page_gives_the_agent_its_owner(app_agent, app_owner):
+    page = app_owner.page
+    page.goto(app_owner.relay.url + "/agents")
+    agent = page.locator(".agent", has_text="deploy-bot")
+    expect(agent.locator(".badge.verified")).to_have_text("✓ verified")
+    assert app_agent.agent_id.startswith("a_")
+
+
+def test_a_button_decision_answered_in_the_page_reaches_the_waiting_agent(app_agent, app_owner, background):
+    page = app_owner.page
+    page.goto(app_owner.relay.url + "/")
+    session = app_agent.create_session("Deploy v2.4.1", priority="high")
+    sent = app_agent.send_message(session.id, DECISION, priority="high", deadline=600)
+    waiting = background.submit(app_agent.await_response, session.id, sent.id, 30)
+
+    item = page.locator(".feed-item", has_text="Deploy v2.4.1")
+    expect(item).to_be_visible()
+    expect(item.locator(".summary")).to_have_text("Deploy v2.4.1 to production?")
+    expect(item.locator(".countdown")).to_have_text(re.compile(r"due in \d+m"))
+    item.get_by_role("link", name="Deploy v2.4.1").click()
+
+    expect(page.get_by_role("heading", name="Deploy v2.4.1")).to_be_visible()
+    request = page.locator(".timeline .item", has_text="Deploy v2.4.1 to production?")
+    expect(request.locator("strong", has_text="v2.4.1")).to_be_visible()
+    expect(request.locator(".kv dd").first).to_have_text("2.4.1")
+    expect(request.locator(".who")).to_have_text("deploy-bot")
+    request.get_by_role("button", name="Approve").click()
+
+    answer = waiting.result(timeout=30)
+    assert answer.action == "approve"
+    assert answer.responder_role == "owner"
+    expect(request.locator(".answered-note")).to_contain_text("You answered: Approve")
+    expect(request.get_by_role("button", name="Deny")).to_be_disabled()
+
+
+def test_the_inbox_updates_live_and_answers_a_decision_in_place(app_agent, app_owner, background):
+    page = app_owner.page
+    page.goto(app_owner.relay.url + "/")
+    expect(page.get_by_text("Nothing needs you right now.")).to_be_visible()
+    expect(page.locator(".live-dot.live")).to_be_attached()
+    session = app_agent.create_session("Rotate keys")
+    sent = app_agent.send_message(session.id, DECISION)
+    waiting = background.submit(app_agent.await_response, session.id, sent.id, 30)
+    item = page.locator(".feed-item", has_text="Rotate keys")
+    item.get_by_role("button", name="Deny").click()
+    answer = waiting.result(timeout=30)
+    assert answer.action == "deny"
+    expect(item).to_have_count(0)
+    expect(page.get_by_text("Nothing needs you right now.")).to_be_visible()
+
+
+def test_the_inbox_puts_urgent_requests_first_then_the_nearest_deadline(app_agent, app_owner):
+    page = app_owner.page
+    for title, priority, deadline in [("Later", "normal", 3600), ("Sooner", "normal", 600), ("Fire", "urgent", None),
+                                      ("Whenever", "low", None)]:
+        s = app_agent.create_session(title)
+        app_agent.send_message(s.id, DECISION, priority=priority, deadline=deadline)
+    page.goto(app_owner.relay.url + "/")
+    titles = page.locator(".feed-item .feed-title")
+    expect(titles).to_have_text(["Fire", "Sooner", "Later", "Whenever"])
