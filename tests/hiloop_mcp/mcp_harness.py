@@ -8,10 +8,12 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 from anyio.abc import Process
-from mcp import StdioServerParameters
+from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
 
 from hiloop.owner import AsyncOwnerClient
 from hiloop.pairing import pair_agent_async
@@ -94,3 +96,22 @@ async def pair_agent_with(owner: AsyncOwnerClient, relay_url: str, name: str) ->
             await printed.wait()
             await owner.approve_pairing(links[0])
     return creds[0]
+
+
+ERAS: dict[str, dict[str, str]] = {"stateless-2026": {}, "handshake": {"mode": "legacy"}}
+TRANSPORTS = ("stdio", "sse", "streamable-http")
+
+
+@asynccontextmanager
+async def connect(transport: str, era: str) -> AsyncIterator[Client]:
+    """An MCP client connected to a `hiloop-mcp` process over `transport`, negotiating `era`."""
+    options: dict[str, Any] = dict(ERAS[era])
+    if transport == "stdio":
+        async with Client(stdio_params(), **options) as client:
+            yield client
+    elif transport == "sse":
+        async with http_server("sse") as base, Client(sse_client(f"{base}/sse"), **options) as client:
+            yield client
+    else:
+        async with http_server("streamable-http") as base, Client(f"{base}/mcp", **options) as client:
+            yield client

@@ -71,3 +71,43 @@ async def test_the_inspector_lists_the_tools_over_sse() -> None:
     assert code == 0, err
     assert len(out["result"]["tools"]) == 8
 
+
+
+@pytest.mark.parametrize("era", ERAS)
+@pytest.mark.anyio
+async def test_the_inspector_creates_a_session_for_the_paired_agent_over_stdio(paired: object, era: str) -> None:
+    inspector = require_inspector()
+    code, out, err = await anyio.to_thread.run_sync(
+        lambda: run_inspector(
+            inspector, "--protocol-era", era, *_stdio_target(), "--method", "tools/call",
+            "--tool-name", "create_session", "--tool-arg", "title=From the Inspector", "--tool-arg", "priority=high",
+        )
+    )
+    assert code == 0, err
+    session = out["result"]["structuredContent"]
+    assert session["title"] == "From the Inspector"
+    assert session["priority"] == "high"
+    assert session["session_id"].startswith("s_")
+
+
+@pytest.mark.anyio
+async def test_the_inspector_sends_a_message_over_streamable_http(paired: object) -> None:
+    inspector = require_inspector()
+    async with http_server("streamable-http") as base:
+        code, out, err = await anyio.to_thread.run_sync(
+            lambda: run_inspector(
+                inspector, "--protocol-era", "modern", f"{base}/mcp", "--method", "tools/call",
+                "--tool-name", "create_session", "--tool-arg", "title=Over HTTP",
+            )
+        )
+        assert code == 0, err
+        sid = out["result"]["structuredContent"]["session_id"]
+        args = '{"session_id": "%s", "components": [{"type": "alert", "level": "success", "text": "Done"}]}' % sid
+        code, out, err = await anyio.to_thread.run_sync(
+            lambda: run_inspector(
+                inspector, "--protocol-era", "legacy", f"{base}/mcp", "--method", "tools/call",
+                "--tool-name", "send_message", "--tool-args-json", args,
+            )
+        )
+    assert code == 0, err
+    assert out["result"]["structuredContent"]["requires_response"] is False
