@@ -102,7 +102,10 @@ def config_from_args(args: argparse.Namespace) -> RelayConfig:
 
 def main(args: argparse.Namespace) -> int:
     """Run `hiloop relay` with parsed arguments; returns the exit status."""
-    run_relay(config_from_args(args), open_browser=bool(getattr(args, "open_browser", False)))
+    try:
+        run_relay(config_from_args(args), open_browser=bool(getattr(args, "open_browser", False)))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is a clean exit
+        pass
     return 0
 
 
