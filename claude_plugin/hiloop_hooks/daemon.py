@@ -34,7 +34,7 @@ from hiloop_hooks.ipc import MAX_LINE
 
 POLL_BUSY = 0.03  # seconds between spool scans while events flow
 POLL_IDLE = 0.25
-PROMPT_WAIT = 1.0  # how long a new session waits for its first prompt, to title itself with it
+SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
 LISTEN_WAIT = 25  # long-poll hold, seconds
 INACTIVE = 3600.0  # a session with no event for this long (and no SessionEnd) counts as over
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -154,6 +154,9 @@ class Daemon:
         """The Hiloop session for this Claude Code session, created on first need (RelayDown, Rejected)."""
         async with self._create_lock:
             if m.sid is None:
+                if not title_from.get("prompt"):
+                    prompt = self._prompt_after(m.claude_id, spool.ready(self.paths.spool))
+                    title_from = {**title_from, "prompt": prompt} if prompt else title_from
                 m.sid = await self.backend.create_session(title(title_from))
                 self.log(f"session {m.sid} mirrors a Claude Code session")
                 self._save()
@@ -170,28 +173,36 @@ class Daemon:
             if not files:
                 await self._sleep(POLL_IDLE if time.monotonic() - self.last_busy > 2 else POLL_BUSY)
                 continue
-            self.last_busy = time.monotonic()
+            held: set[str] = set()
+            sent = 0
             try:
                 for path in files:
                     if self.stopping.is_set():
                         return
-                    await self.send_file(path, files)
+                    if await self.send_file(path, files, held):
+                        sent += 1
                 failures = 0
-            except _Retry:
-                await self._sleep(POLL_BUSY)
             except RelayDown:
                 delay = RETRY[min(failures, len(RETRY) - 1)]
                 failures += 1
                 await self._sleep(delay)
+                continue
+            if sent:
+                self.last_busy = time.monotonic()
+            else:
+                await self._sleep(POLL_IDLE)  # only held events: a new session waiting for its first prompt
 
-    async def send_file(self, path: os.PathLike[str], batch: list[Any]) -> None:
+    async def send_file(self, path: os.PathLike[str], batch: list[Any], held: set[str]) -> bool:
+        """Send one spooled event (False when it waits: its session is held back this round)."""
         event = spool.read(path)  # type: ignore[arg-type]
         if event is None:
-            return
+            return False
         claude_id = str(event.get("session_id") or "")
         if not claude_id:
             os.unlink(path)
-            return
+            return False
+        if claude_id in held:
+            return False
         m = self.mirror(claude_id)
         m.touched = time.time()
         name, data = events.tool_event(event) if event.get("hook_event_name") != "InstructionDelivered" else (
@@ -199,9 +210,11 @@ class Daemon:
         if m.sid is None:
             title_from = dict(event)
             if name == "SessionStart":
+                later = [p for p in batch if p != path and _session_of(p) == claude_id]
+                if not later and _age(path) < SESSION_START_HOLD:
+                    held.add(claude_id)  # the session appears with its first prompt, which makes its title
+                    return False
                 prompt = self._prompt_after(claude_id, batch)
-                if prompt is None and _age(path) < PROMPT_WAIT:
-                    raise _Retry()  # give the first prompt a moment to arrive: it makes the title
                 if prompt:
                     title_from["prompt"] = prompt
             try:
@@ -209,7 +222,7 @@ class Daemon:
             except Rejected:
                 self.log("the relay refused to create a session; events of this Claude Code session are dropped")
                 os.unlink(path)
-                return
+                return False
         assert m.sid is not None
         try:
             await self.backend.send_event(m.sid, name, data)
@@ -219,6 +232,7 @@ class Daemon:
         if name == "SessionEnd":
             m.ended = True
             self._save()
+        return True
 
     def _prompt_after(self, claude_id: str, batch: list[Any]) -> str | None:
         for path in batch:
@@ -433,10 +447,6 @@ class Daemon:
             await self.backend.aclose()
 
 
-class _Retry(RelayDown):
-    """Not a failure: the event waits for the next round (a new session waiting for its prompt)."""
-
-
 def title(hook: Mapping[str, Any]) -> str:
     project = events.project_name(hook)
     prompt = str(hook.get("prompt") or "").strip().splitlines()
@@ -450,7 +460,12 @@ def _age(path: os.PathLike[str]) -> float:
     try:
         return time.time() - os.stat(path).st_mtime
     except OSError:
-        return PROMPT_WAIT
+        return SESSION_START_HOLD
+
+
+def _session_of(path: os.PathLike[str]) -> str | None:
+    event = spool.read(path)  # type: ignore[arg-type]
+    return str(event.get("session_id")) if event else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -187,17 +188,25 @@ def claude_env(tmp_path: Path, claude_bin: str, fake_model: FakeAnthropic) -> It
         stop_daemons(tmp_path)
 
 
-def stop_daemons(root: Path) -> None:
-    """End the plugin daemons these tests started (each named by its pid file under `root`)."""
+def stop_daemons(root: Path, timeout: float = 10.0) -> None:
+    """End the plugin daemons these tests started (each named by its pid file under `root`) and wait
+    until they are gone."""
     for pid_file in root.rglob("daemon.pid"):
         try:
             pid = int(pid_file.read_text().strip())
+            fd = os.pidfd_open(pid)
         except (OSError, ValueError):
             continue
         try:
-            os.kill(pid, signal.SIGTERM)
+            signal.pidfd_send_signal(fd, signal.SIGTERM)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(timeout * 1000):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        finally:
+            os.close(fd)
 
 
 @pytest.fixture

@@ -87,6 +87,12 @@ class Recorded:
                 return _blocks(message.get("content"))
         return []
 
+    def latest(self) -> str:
+        """What was added since the model's last turn (tool results, hook context in system messages), as text."""
+        messages = self.body.get("messages", [])
+        last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1)
+        return json.dumps(messages[last + 1 :], ensure_ascii=False)
+
     def tool_results(self) -> list[str]:
         """The text of each tool_result in the last user message."""
         return [_flatten(b.get("content")) for b in self.last_user_content() if b.get("type") == "tool_result"]

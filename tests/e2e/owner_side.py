@@ -78,14 +78,20 @@ class OwnerSide:
             self._next_events(min(remaining, 10.0))
 
     def wait_for_events(self, names: set[str], timeout: float = 30.0) -> list[tuple[str, dict[str, Any]]]:
+        """The tool events once every name in `names` is among them."""
+        return self.wait_until(lambda found: names <= {name for name, _ in found}, timeout)
+
+    def wait_until(self, done: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float = 30.0
+                   ) -> list[tuple[str, dict[str, Any]]]:
+        """The tool events once `done(events)` holds."""
         end = time.monotonic() + timeout
         while True:
             found = self.events()
-            if names <= {name for name, _ in found}:
+            if done(found):
                 return found
             remaining = end - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"missing events: {sorted(names - {n for n, _ in found})}")
+                raise TimeoutError(f"the events never satisfied the test; last seen: {[n for n, _ in found]}")
             self._next_events(min(remaining, 10.0))
 
     def wait_for_request(self, type: str = "permission_request", timeout: float = 30.0, seen: set[str] | None = None

@@ -7,6 +7,7 @@ import socket
 
 from hiloop.guest import GuestClient
 
+from conftest import stop_daemons
 from fake_anthropic import FINAL_PREFIX, bash, edit, tool, write
 
 WAIT = {"HILOOP_PERMISSION_TIMEOUT": "60"}
@@ -153,3 +154,12 @@ def test_with_the_relay_down_claude_goes_on_nothing_is_allowed_and_events_wait_i
     spooled = list(claude_env.home.rglob("spool/ev.*.json"))
     assert spooled, "the events wait in the spool"
     assert owner.session_ids() == []
+
+    stop_daemons(claude_env.root)  # the relay is back: the next session's daemon sends what waited
+    marker = claude_env.fake.script("back", [bash("echo back")])
+    claude_env.run_claude(f"again {marker}", env=WAIT)
+    def prompts(events):
+        return sorted(data["prompt"].split()[0] for name, data in events if name == "UserPromptSubmit")
+
+    events = owner.wait_until(lambda found: prompts(found) == ["again", "write"])
+    assert ("Stop", {"last_message": FINAL_PREFIX + "still going"}) in events
