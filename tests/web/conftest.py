@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from relay.middleware import CONTENT_SECURITY_POLICY  # the relay's own policy
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "relay" / "web"
@@ -97,7 +99,7 @@ class _StaticHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'")
+        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         self.end_headers()
         self.wfile.write(body)
 

@@ -428,8 +428,8 @@ function base64Bytes(data) {
 
 function download(name, bytes, label) {
   // Always octet-stream: a blob URL shares this origin, so it must never render as a page.
-  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-  return h("a", { href: url, download: name, class: "download" }, label);
+  const blob = new Blob([bytes], { type: "application/octet-stream" });
+  return h("a", { href: URL.createObjectURL(blob), download: name, class: "download", dataset: { blobType: blob.type } }, label);
 }
 
 function renderImage(c) {
