@@ -79,6 +79,11 @@ class ClaudeRun:
         return value
 
     @property
+    def stream(self) -> list[dict[str, Any]]:
+        """The events of `--output-format stream-json --verbose`."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+    @property
     def result(self) -> str:
         return str(self.json.get("result", ""))
 
@@ -99,7 +104,10 @@ class ClaudeEnv:
 
     def command(self, prompt: str, *, plugin: bool = True, args: Sequence[str] = (),
                 permission_mode: str = "default") -> list[str]:
-        cmd = [self.bin, "-p", prompt, "--output-format", "json", "--permission-mode", permission_mode]
+        output = "json" if "--output-format" not in args else None
+        cmd = [self.bin, "-p", prompt, "--permission-mode", permission_mode]
+        if output:
+            cmd += ["--output-format", output]
         if plugin:
             cmd += ["--plugin-dir", str(PLUGIN_DIR)]
         return cmd + list(args)
