@@ -45,7 +45,7 @@ def timeline(t: Any, *, session_id: str) -> TimelineOut:
                 status=m.status,
                 reply_to=m.reply_to,
                 created_at=m.created_at,
-                content=m.content,
+                content=without_attachment_data(m.content),
             )
             for m in t.messages
         ],
@@ -67,3 +67,16 @@ def answer(r: Any, *, session_id: str, message_id: str, waited: float) -> Answer
         responder_id=r.responder_id,
         waited_seconds=round(waited, 1),
     )
+
+
+def without_attachment_data(value: Any) -> Any:
+    """The content with each image's and file's base64 `data` replaced by a note of its size: the bytes
+    would fill a model's context and tell it nothing it can read."""
+    if isinstance(value, list):
+        return [without_attachment_data(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: without_attachment_data(v) for k, v in value.items()}
+    if out.get("type") in ("image", "file") and isinstance(out.get("data"), str):
+        out["data"] = f"<{out.get('size', '?')} bytes, not shown>"
+    return out

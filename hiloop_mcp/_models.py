@@ -19,7 +19,7 @@ class SessionOut(BaseModel):
     is_public: bool
     public_mode: Literal["respond", "read"]
     kind: str
-    open_requests: int = Field(0, description="Requests in this session still waiting for an answer.")
+    open_requests: int = Field(default=0, description="Requests in this session still waiting for an answer.")
     created_at: datetime | None = None
 
 
@@ -59,10 +59,10 @@ class Answer(BaseModel):
     )
     session_id: str
     message_id: str
-    action: str | None = Field(None, description="The chosen button's action.")
-    answers: dict[str, Any] | None = Field(None, description="Form answers: {question id: value}.")
-    text: str | None = Field(None, description="A message from the person, e.g. a reason for a refusal.")
-    responder_role: str | None = Field(None, description="owner or guest.")
+    action: str | None = Field(default=None, description="The chosen button's action.")
+    answers: dict[str, Any] | None = Field(default=None, description="Form answers: {question id: value}.")
+    text: str | None = Field(default=None, description="A message from the person, e.g. a reason for a refusal.")
+    responder_role: str | None = Field(default=None, description="owner or guest.")
     responder_id: str | None = None
     waited_seconds: float
 
@@ -74,7 +74,7 @@ class TimelineEntry(BaseModel):
     role: str = Field(description="The sender's role: agent, owner, guest or reader.")
     type: str = Field(description="decision, report, form, text, question, response, instruction, tool_event, …")
     status: str = Field(description="For requests: open, answered, expired or closed; otherwise none.")
-    reply_to: str | None = Field(None, description="For a response: the message_id it answers.")
+    reply_to: str | None = Field(default=None, description="For a response: the message_id it answers.")
     created_at: datetime
     content: dict[str, Any] = Field(description="The decrypted message (components, response, instruction, …).")
 
@@ -84,4 +84,4 @@ class TimelineOut(BaseModel):
     messages: list[TimelineEntry]
     cursor: int = Field(description="Pass as `after` next time to get only newer messages.")
     session_status: Literal["open", "closed"]
-    skipped: int = Field(0, description="Messages left out because they failed signature verification.")
+    skipped: int = Field(default=0, description="Messages left out because they failed signature verification.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -37,7 +37,6 @@ from ._state import HiloopState
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-T = TypeVar("T")
 Ctx = Context[HiloopState, Any]
 FromGuests = Annotated[
     bool,

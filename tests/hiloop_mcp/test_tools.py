@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -214,6 +215,19 @@ async def test_the_timeline_is_decrypted_and_resumes_from_its_cursor(paired: Any
     assert response["content"]["action"] == "deploy"
     assert again["messages"] == []
     assert again["cursor"] == first["cursor"]
+
+
+async def test_attachments_in_the_timeline_show_their_size_not_their_bytes(paired: Any) -> None:
+    image = {"type": "image", "name": "chart.png", "media_type": "image/png", "data": base64.b64encode(b"\x89PNG" * 300).decode()}
+    async with Client(create_server()) as client:
+        sid = (await call(client, "create_session", {"title": "Charts"}))["session_id"]
+        await call(client, "send_message", {"session_id": sid, "components": [{"type": "tabs", "tabs": [
+            {"label": "Chart", "children": [image]}]}]})
+        timeline = await call(client, "get_session_timeline", {"session_id": sid})
+    [message] = timeline["messages"]
+    shown = message["content"]["components"][0]["tabs"][0]["children"][0]
+    assert shown["data"] == "<1200 bytes, not shown>"
+    assert shown["name"] == "chart.png"
 
 
 async def test_a_guest_link_opens_a_public_session_for_a_guest(paired: Any) -> None:

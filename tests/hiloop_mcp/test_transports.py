@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 
-from mcp_harness import ERAS, TRANSPORTS, connect, stdio_params
+from mcp_harness import BIN, ERAS, TRANSPORTS, connect, hiloop_env, stdio_params
 
 pytestmark = pytest.mark.anyio
 
@@ -41,3 +41,9 @@ async def test_each_transport_serves_both_protocol_eras(transport: str, era: str
 async def test_the_installed_console_script_serves_stdio() -> None:
     async with Client(stdio_params(console_script=True)) as client:
         await _check(client, LATEST_MODERN_VERSION)
+
+
+async def test_hiloop_mcp_as_a_subcommand_of_hiloop_serves_stdio() -> None:
+    params = StdioServerParameters(command=str(BIN / "hiloop"), args=["mcp"], env=hiloop_env())
+    async with Client(params, mode="legacy") as client:
+        await _check(client, LATEST_HANDSHAKE_VERSION)
