@@ -72,8 +72,8 @@ class Http:
         content: bytes | None = None
         headers: dict[str, str] = {}
         if body is not None:
-            data = body.model_dump(mode="json", by_alias=True, exclude_none=True) if isinstance(body, BaseModel) else body
-            content = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            sent = body.model_dump(mode="json", by_alias=True, exclude_none=True) if isinstance(body, BaseModel) else body
+            content = json.dumps(sent, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
         query = {k: v for k, v in (params or {}).items() if v is not None}
         t = httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout is not None else httpx.USE_CLIENT_DEFAULT
@@ -85,6 +85,7 @@ class Http:
             raise TransportError(f"cannot reach the relay at {self.base_url}: {exc}") from exc
         if resp.status_code == 204:
             return None
+        data: Any
         try:
             data = resp.json() if resp.content else None
         except ValueError as exc:
