@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,7 @@ class ClaudeEnv:
     project: Path
     env: dict[str, str]
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
+    terminals: list[Any] = field(default_factory=list)
 
     def command(self, prompt: str, *, plugin: bool = True, args: Sequence[str] = (),
                 permission_mode: str = "default") -> list[str]:
@@ -143,6 +145,18 @@ class ClaudeEnv:
             raise AssertionError(f"claude did not finish within {timeout} s\nstderr: {err[-3000:]}")
         return ClaudeRun(proc.returncode, out, err)
 
+    def interactive(self, prompt: str, *, env: dict[str, str] | None = None, plugin: bool = True) -> Any:
+        """Interactive `claude "prompt"` under a private tmux server (closed at teardown)."""
+        from tmux_session import Tmux, seed_interactive_home
+
+        seed_interactive_home(self.home, self.project, self.env["ANTHROPIC_API_KEY"])
+        cmd = [self.bin, "--permission-mode", "default"]
+        if plugin:
+            cmd += ["--plugin-dir", str(PLUGIN_DIR)]
+        tmux = Tmux(cmd + [prompt], self.project, {**self.env, **(env or {})})
+        self.terminals.append(tmux)
+        return tmux
+
     def cli(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run another `claude` subcommand (plugin, mcp, …) in this HOME."""
         return subprocess.run([self.bin, *args], cwd=self.project, env=self.env, capture_output=True, text=True,
@@ -154,6 +168,8 @@ class ClaudeEnv:
             os.killpg(proc.pid, signal.SIGKILL)
 
     def close(self) -> None:
+        for tmux in self.terminals:
+            tmux.close()
         for proc in self.procs:
             self._kill(proc)
             if proc.stdout:
@@ -165,7 +181,7 @@ class ClaudeEnv:
 
 def base_env(home: Path, fake_url: str) -> dict[str, str]:
     """The environment for a CLI that talks to the fake model only, with nothing of the caller's Claude."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC", "AI_AGENT"))}
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC", "AI_AGENT", "TMUX"))}
     keep.pop("CLAUDECODE", None)
     venv_bin = str(Path(sys.executable).parent)
     keep.update(
@@ -194,6 +210,15 @@ def claude_env(tmp_path: Path, claude_bin: str, fake_model: FakeAnthropic) -> It
     finally:
         env.close()
         stop_daemons(tmp_path)
+
+
+def wait_until(condition: Any, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll a condition of the outside world (a file, a screen) with a bound."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.1)
 
 
 def stop_daemons(root: Path, timeout: float = 10.0) -> None:
