@@ -99,6 +99,8 @@ export function eventLine(event, d) {
     case "Stop":
       return h("div", { class: "event-stop" }, h("div", { class: "event-label" }, "Claude finished its turn"),
         d.last_message ? markdown(str(d.last_message)) : null);
+    case "InstructionDelivered":
+      return h("div", { class: "event-line delivered" }, `✓ Instruction delivered to Claude${d.via ? ` (${d.via})` : ""}`);
     case "SessionEnd":
       return h("div", { class: "event-line" }, `Session ended${d.reason ? ` (${d.reason})` : ""}`);
     default:

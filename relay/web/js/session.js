@@ -276,6 +276,15 @@ export class SessionView {
   addToolEvent(m, opened) {
     const { event, data } = opened.payload;
     const d = data && typeof data === "object" ? data : {};
+    if (event === "InstructionDelivered" && Array.isArray(d.mids)) {
+      for (const mid of d.mids) {
+        const item = this.items.get(mid);
+        if (item) {
+          item.delivered = true;
+          this.rerender(mid);
+        }
+      }
+    }
     if (TOOL_EVENTS.has(event)) {
       const id = d.tool_use_id;
       if (event !== "PreToolUse" && id && this.toolCards.has(id)) {
@@ -367,7 +376,8 @@ export class SessionView {
           rs.answer.payload.text ? ` — “${rs.answer.payload.text}”` : ""));
       }
     } else if (p.type === "instruction") {
-      body = h("div", { class: "item-body instruction" }, h("div", { class: "event-label" }, "Instruction"), markdown(String(p.text ?? "")));
+      body = h("div", { class: "item-body instruction" }, h("div", { class: "event-label" }, "Instruction"), markdown(String(p.text ?? "")),
+        item.delivered ? h("p", { class: "delivered muted" }, "✓ delivered to Claude") : null);
     } else {
       body = h("div", { class: "item-body muted" }, `(a ${String(p.type)} message)`);
     }

@@ -23,8 +23,9 @@ export async function pairPage(root, { owner, pid, fragment, app }) {
     info = await owner.api.get(`/v1/pairings/${encodeURIComponent(pid)}`);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    root.replaceChildren(h("section", { class: "card narrow" }, h("h2", {}, "No such pairing"),
-      h("p", {}, err.status === 404 ? "This pairing does not exist on this relay, or it has been removed." : err.message)));
+    root.replaceChildren(h("section", { class: "card narrow" },
+      h("h2", {}, err.status === 404 ? "No such pairing" : "The pairing could not be loaded"),
+      h("p", {}, err.status === 404 ? "This pairing does not exist on this relay, or it has been removed." : `The relay said: ${err.message}`)));
     return;
   }
   const fp = await fingerprint(agentEd);
