@@ -415,7 +415,11 @@ class Store:
         assert self._writer is not None, "store is not open"
         conn = self._writer
         async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            # Shielded: a request cancelled mid-BEGIN (a client gone) must not leave the connection in a
+            # transaction nobody ends. Statements run in order on the connection's thread, so the
+            # ROLLBACK/COMMIT below always comes after whatever the cancelled statement was doing.
+            with anyio.CancelScope(shield=True):
+                await conn.execute("BEGIN IMMEDIATE")
             tx = Tx(conn)
             try:
                 yield tx
@@ -433,7 +437,8 @@ class Store:
         assert self._reader is not None, "store is not open"
         conn = self._reader
         async with self._read_lock:
-            await conn.execute("BEGIN")
+            with anyio.CancelScope(shield=True):
+                await conn.execute("BEGIN")
             try:
                 yield Tx(conn)
             finally:
