@@ -438,13 +438,22 @@ class Daemon:
             await self.stopping.wait()
         finally:
             server.close()
-            for t in tasks + [m.listener for m in self.mirrors.values() if m.listener]:
+            for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(FileNotFoundError):
                 sock.unlink()
-            self._save()
-            await self.backend.aclose()
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Stop following timelines, save the state, close the backend."""
+        self.stopping.set()
+        listeners = [m.listener for m in self.mirrors.values() if m.listener]
+        for t in listeners:
+            t.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        self._save()
+        await self.backend.aclose()
 
 
 def title(hook: Mapping[str, Any]) -> str:
