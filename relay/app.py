@@ -83,5 +83,4 @@ def create_app(config: RelayConfig) -> Starlette:
         Middleware(ErrorMiddleware),
         Middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-                     lifespan=lifespan)
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

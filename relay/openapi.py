@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -102,5 +102,3 @@ def _error_codes(a: Api) -> list[str]:
             seen.append(code)
     return seen
 
-
-Mode = Literal["validation", "serialization"]

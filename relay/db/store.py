@@ -52,11 +52,11 @@ class Tx:
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.conn.execute_fetchall(sql, params)
         for row in rows:
-            return row  # type: ignore[no-any-return]
+            return row
         return None
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self.conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def run(self, sql: str, params: Params = ()) -> int:
         """Execute a write; return the number of rows changed."""
@@ -231,13 +231,12 @@ class Tx:
 
     async def advance_epoch(self, sid: str, expected: int, title: dict[str, Any] | None) -> bool:
         """Compare-and-set: move the session from `expected` to `expected + 1`."""
-        if title is None:
-            sql, params = ("UPDATE sessions SET epoch = epoch + 1, updated_at = ? WHERE sid = ? AND epoch = ?",
-                           (iso_now(), sid, expected))
-        else:
-            sql, params = ("UPDATE sessions SET epoch = epoch + 1, title = ?, updated_at = ? WHERE sid = ? AND epoch = ?",
-                           (dumps(title), iso_now(), sid, expected))
-        return await self.run(sql, params) == 1
+        changed = await self.run(
+            """UPDATE sessions SET epoch = epoch + 1, title = COALESCE(?, title), updated_at = ?
+                   WHERE sid = ? AND epoch = ?""",
+            (None if title is None else dumps(title), iso_now(), sid, expected),
+        )
+        return changed == 1
 
     async def insert_member(self, sid: str, cert: dict[str, Any], epoch: int) -> None:
         await self.run(

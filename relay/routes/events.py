@@ -48,7 +48,7 @@ async def next_events(relay: RelayState, owner_id: str, sub: Subscription, after
 
 
 def cursor_after(events: list[dict[str, Any]], cursor: int) -> int:
-    ids = [e["id"] for e in events if e["id"] is not None]
+    ids: list[int] = [int(e["id"]) for e in events if e["id"] is not None]
     return max([cursor, *ids])
 
 
