@@ -141,3 +141,16 @@ async def test_ask_opens_a_session_sends_and_waits(agent: AsyncHiloopClient, own
             tg.start_soon(answer)
             response = await agent.ask(None, form, title="Scale", timeout=30)
     assert response.answers == {"env": "staging", "replicas": 3}
+
+
+async def test_waiting_on_a_closed_session_is_a_conflict_not_a_hang(agent: AsyncHiloopClient) -> None:
+    from hiloop import Conflict
+
+    session = await agent.create_session("Closing")
+    sent = await agent.send_message(session.id, DECISION)
+    await agent.close_session(session.id)
+    with anyio.fail_after(5), pytest.raises(Conflict) as info:
+        await agent.await_response(session.id, sent.id, timeout=60)
+    assert info.value.code == "session_closed"
+    with pytest.raises(Conflict):
+        await agent.send_message(session.id, [{"type": "text", "text": "too late"}])
