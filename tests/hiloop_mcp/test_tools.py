@@ -244,6 +244,26 @@ async def test_a_guest_link_opens_a_public_session_for_a_guest(paired: Any) -> N
     assert any(m.content.get("components") == [{"type": "text", "text": "Where shall we eat?"}] for m in timeline.messages)
 
 
+async def test_a_guest_answer_counts_only_when_the_agent_accepts_guests(paired: Any) -> None:
+    async with Client(create_server()) as client:
+        sid = (await call(client, "create_session", {"title": "Team lunch", "is_public": True}))["session_id"]
+        sent = await call(client, "send_message", {"session_id": sid, "components": [
+            {"type": "button_group", "buttons": [{"label": "Sushi", "action": "sushi"}, {"label": "Pizza", "action": "pizza"}]}
+        ]})
+        link = await call(client, "create_guest_token", {"session_id": sid, "label": "Sam"})
+        async with await AsyncGuestClient.from_link(link["join_url"]) as guest:
+            await guest.respond(sent["message_id"], action="pizza")
+        owner_only = await call(client, "await_response", {"session_id": sid, "message_id": sent["message_id"], "timeout": 1})
+        with_guests = await call(
+            client, "await_response", {"session_id": sid, "message_id": sent["message_id"], "from_guests": True}
+        )
+    assert owner_only["status"] == "waiting"
+    assert with_guests["status"] == "answered"
+    assert with_guests["action"] == "pizza"
+    assert with_guests["responder_role"] == "guest"
+    assert with_guests["responder_id"] == link["guest_id"]
+
+
 async def test_a_guest_link_for_a_private_session_says_to_make_it_public(paired: Any) -> None:
     async with Client(create_server()) as client:
         sid = (await call(client, "create_session", {"title": "Private"}))["session_id"]
