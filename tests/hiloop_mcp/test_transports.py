@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 
+import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 
-from mcp_harness import BIN, ERAS, TRANSPORTS, connect, hiloop_env, stdio_params
+from mcp_harness import BIN, ERAS, TRANSPORTS, connect, hiloop_env, http_server, stdio_params
 
 pytestmark = pytest.mark.anyio
 
@@ -47,3 +48,11 @@ async def test_hiloop_mcp_as_a_subcommand_of_hiloop_serves_stdio() -> None:
     params = StdioServerParameters(command=str(BIN / "hiloop"), args=["mcp"], env=hiloop_env())
     async with Client(params, mode="legacy") as client:
         await _check(client, LATEST_HANDSHAKE_VERSION)
+
+
+@pytest.mark.parametrize(("transport", "path"), [("streamable-http", "/mcp"), ("sse", "/sse")])
+async def test_http_transports_refuse_a_foreign_host_header(transport: str, path: str) -> None:
+    """DNS-rebinding protection: a page on another origin that resolves to 127.0.0.1 cannot drive the agent."""
+    async with http_server(transport) as base, httpx.AsyncClient() as http:
+        response = await http.get(f"{base}{path}", headers={"Host": "attacker.example", "Accept": "text/event-stream"})
+    assert response.status_code == 421
