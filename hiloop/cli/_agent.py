@@ -34,8 +34,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     relay = relay_url_from(args.relay)
     tty = sys.stdout.isatty()
     started = time.monotonic()
+    shown: list[anyio.Event] = []
 
     def show_link(link: str) -> None:
+        shown[0].set()
         agent_key = b64u_decode(link.rsplit("&a=", 1)[1], 32)
         out(f"Pairing agent {args.name!r} with {relay}.")
         out("Open this link where the owner is signed in (or run `hiloop pair approve LINK` there):")
@@ -47,6 +49,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             out("Waiting for the owner to approve…")
 
     async def ticker() -> None:
+        await shown[0].wait()
         while True:
             elapsed = int(time.monotonic() - started)
             sys.stdout.write(f"\rWaiting for the owner to approve… {elapsed // 60}:{elapsed % 60:02d}")
@@ -54,6 +57,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             await anyio.sleep(1)
 
     async def pair() -> Any:
+        shown.append(anyio.Event())
         async with anyio.create_task_group() as tg:
             if tty:
                 tg.start_soon(ticker)
@@ -61,7 +65,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 return await pair_agent_async(relay, args.name, on_link=show_link, timeout=args.timeout)
             finally:
                 tg.cancel_scope.cancel()
-                if tty:
+                if tty and shown[0].is_set():
                     sys.stdout.write("\n")
 
     creds = anyio.run(pair)
