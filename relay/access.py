@@ -51,8 +51,8 @@ class Access:
             raise RelayError("session_closed")
 
 
-async def session_access(tx: Tx, principal: Principal, sid: str) -> Access:
-    session = await tx.session(sid)
+def session_access(tx: Tx, principal: Principal, sid: str) -> Access:
+    session = tx.session(sid)
     if session is None:
         raise RelayError("not_found", "no such session")
     if principal.kind == "owner":
@@ -63,7 +63,7 @@ async def session_access(tx: Tx, principal: Principal, sid: str) -> Access:
         if session["agent_id"] == principal.agent_id:
             return Access(session, "agent", "agent")
         reader_id = f"r_{principal.agent_id}"
-        member = await tx.member(sid, reader_id)
+        member = tx.member(sid, reader_id)
         if (session["owner_id"] == principal.owner_id and member is not None and member["role"] == "reader"
                 and member["removed_epoch"] is None):
             return Access(session, reader_id, "reader")
@@ -71,7 +71,7 @@ async def session_access(tx: Tx, principal: Principal, sid: str) -> Access:
     assert principal.guest_id is not None
     if principal.sid != sid:
         raise RelayError("forbidden", "a guest token is for one session only")
-    member = await tx.member(sid, principal.guest_id)
+    member = tx.member(sid, principal.guest_id)
     if member is None or member["removed_epoch"] is not None:
         raise RelayError("token_revoked")
     return Access(session, principal.guest_id, "guest")

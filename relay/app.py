@@ -19,7 +19,7 @@ from starlette.routing import Route
 from relay.auth import SETUP_PREFIX, hash_token, new_token
 from relay.broker import InProcessBroker
 from relay.config import RelayConfig
-from relay.db.store import Store
+from relay.db.store import Store, Tx
 from relay.deadlines import DeadlineTask
 from relay.errors import EXCEPTION_HANDLERS
 from relay.middleware import AccessLogMiddleware, BodyLimitMiddleware, ErrorMiddleware, SecurityHeadersMiddleware
@@ -35,11 +35,14 @@ log = logging.getLogger("hiloop.relay")
 async def ensure_setup_token(state: RelayState) -> str | None:
     """With no owner yet, replace any earlier set-up token by a fresh one (stored hashed) and return it."""
     token = new_token(SETUP_PREFIX)
-    async with state.store.write() as tx:
-        if await tx.owner_count() > 0:
+
+    def replace(tx: Tx) -> str | None:
+        if tx.owner_count() > 0:
             return None
-        await tx.replace_setup_tokens(hash_token(token))
-    return token
+        tx.replace_setup_tokens(hash_token(token))
+        return token
+
+    return await state.store.write(replace)
 
 
 def setup_link(config: RelayConfig, token: str) -> str:

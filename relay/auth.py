@@ -20,6 +20,7 @@ from typing import Literal
 from starlette.requests import Request
 
 from hiloop.crypto.encoding import b64u_encode
+from relay.db.store import Row, Tx
 from relay.errors import RelayError
 from relay.state import RelayState
 from relay.times import iso, now
@@ -78,25 +79,25 @@ async def optional_principal(request: Request, relay: RelayState) -> Principal |
         return None
     token_hash = hash_token(token)
     if token.startswith(OWNER_PREFIX):
-        async with relay.store.read() as tx:
-            device = await tx.device(token_hash)
+        device = await relay.store.read(lambda tx: tx.device(token_hash))
         if device is None:
             raise RelayError("unauthorized")
         if _stale(device["last_seen"]):
             request.state.touch = ("device", token_hash)
         return Principal("owner", device["owner_id"])
     if token.startswith(AGENT_PREFIX):
-        async with relay.store.read() as tx:
-            agent = await tx.agent_by_key(token_hash)
+        agent = await relay.store.read(lambda tx: tx.agent_by_key(token_hash))
         if agent is None:
             raise RelayError("unauthorized")
         if _stale(agent["last_seen"]):
             request.state.touch = ("agent", agent["agent_id"])
         return Principal("agent", agent["owner_id"], agent_id=agent["agent_id"])
     if token.startswith(GUEST_PREFIX):
-        async with relay.store.read() as tx:
-            guest = await tx.guest_by_token(token_hash)
-            session = None if guest is None else await tx.session(guest["sid"])
+        def find(tx: Tx) -> tuple[Row | None, Row | None]:
+            guest = tx.guest_by_token(token_hash)
+            return guest, None if guest is None else tx.session(guest["sid"])
+
+        guest, session = await relay.store.read(find)
         if guest is None or session is None:
             raise RelayError("unauthorized")
         if guest["revoked"]:
@@ -113,11 +114,7 @@ async def touch_after_success(request: Request, relay: RelayState) -> None:
     if touch is None:
         return
     kind, key = touch
-    async with relay.store.write() as tx:
-        if kind == "agent":
-            await tx.touch_agent(key)
-        else:
-            await tx.touch_device(key)
+    await relay.store.write(lambda tx: tx.touch_agent(key) if kind == "agent" else tx.touch_device(key))
 
 
 def _stale(last_seen: str | None) -> bool:

@@ -12,7 +12,7 @@ import math
 import anyio
 
 from relay.broker import owner_topic, session_topic
-from relay.db.store import Store
+from relay.db.store import Store, Tx
 from relay.render import message_event
 from relay.times import iso_now, now, parse
 
@@ -37,10 +37,13 @@ class DeadlineTask:
 
     async def expire_due(self) -> str | None:
         """Expire every due request; return the next deadline still ahead, if any."""
-        async with self._store.write() as tx:
-            for row in await tx.expire_due(iso_now()):
+
+        def expire(tx: Tx) -> str | None:
+            for row in tx.expire_due(iso_now()):
                 data = {**message_event(row), "status": "expired"}
-                await tx.insert_event(row["owner_id"], "status", row["sid"], data)
+                tx.insert_event(row["owner_id"], "status", row["sid"], data)
                 tx.notify(session_topic(row["sid"]))
                 tx.notify(owner_topic(row["owner_id"]))
-            return await tx.next_deadline()
+            return tx.next_deadline()
+
+        return await self._store.write(expire)

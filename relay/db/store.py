@@ -1,20 +1,19 @@
 """The store: two SQLite connections (one writer, one reader, WAL) and every query the relay runs.
 
-`async with store.write() as tx:` is one `BEGIN IMMEDIATE` transaction: it commits when the block
-ends and rolls back on any exception, so a request that fails writes nothing. Wake-ups queued with
-`tx.notify(...)` are published only after the commit. `store.read()` is a read transaction on the
-reader connection, which never sees uncommitted writes.
+`await store.write(fn)` runs `fn(tx)` as one `BEGIN IMMEDIATE` transaction: it commits when `fn`
+returns and rolls back when it raises, so a request that fails writes nothing. Wake-ups queued with
+`tx.notify(...)` are published only after the commit. `await store.read(fn)` runs `fn(tx)` in a read
+transaction on the reader connection, which never sees uncommitted writes. `fn` is plain synchronous
+code on the connection's thread: one thread hop per transaction, whatever it does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import anyio
@@ -25,6 +24,8 @@ from relay.times import iso_now
 
 Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
+Notifications = list[tuple[str, dict[str, Any] | None]]
+T = TypeVar("T")
 
 SESSION_COLUMNS = """s.sid, s.agent_id, s.owner_id, s.kind, s.priority, s.deadline, s.status, s.is_public,
     s.public_mode, s.epoch, s.title, s.created_at, s.updated_at, s.last_seq,
@@ -39,9 +40,9 @@ def dumps(obj: Any) -> str:
 
 
 class Tx:
-    """The queries, bound to one connection inside one transaction."""
+    """The queries, bound to one connection inside one transaction. Runs on the connection's thread."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.notifications: list[tuple[str, dict[str, Any] | None]] = []
 
@@ -49,155 +50,147 @@ class Tx:
         if (topic, payload) not in self.notifications:
             self.notifications.append((topic, payload))
 
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        for row in rows:
-            return row
-        return None
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
 
-    async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
 
-    async def run(self, sql: str, params: Params = ()) -> int:
+    def run(self, sql: str, params: Params = ()) -> int:
         """Execute a write; return the number of rows changed."""
-        cur = await self.conn.execute(sql, params)
-        count = cur.rowcount
-        await cur.close()
-        return count
+        return self.conn.execute(sql, params).rowcount
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
+    def insert(self, sql: str, params: Params = ()) -> int:
         """Execute an INSERT; return the new rowid."""
-        cur = await self.conn.execute(sql, params)
-        rowid = cur.lastrowid
-        await cur.close()
-        return int(rowid or 0)
+        return int(self.conn.execute(sql, params).lastrowid or 0)
 
     # --- set-up tokens ------------------------------------------------------------------------
 
-    async def owner_count(self) -> int:
-        row = await self.one("SELECT COUNT(*) FROM owners")
+    def owner_count(self) -> int:
+        row = self.one("SELECT COUNT(*) FROM owners")
         return int(row[0]) if row else 0
 
-    async def replace_setup_tokens(self, token_hash: str) -> None:
-        await self.run("DELETE FROM setup_tokens")
-        await self.add_setup_token(token_hash)
+    def replace_setup_tokens(self, token_hash: str) -> None:
+        self.run("DELETE FROM setup_tokens")
+        self.add_setup_token(token_hash)
 
-    async def add_setup_token(self, token_hash: str) -> None:
-        await self.run("INSERT INTO setup_tokens (token_hash, created_at) VALUES (?, ?)", (token_hash, iso_now()))
+    def add_setup_token(self, token_hash: str) -> None:
+        self.run("INSERT INTO setup_tokens (token_hash, created_at) VALUES (?, ?)", (token_hash, iso_now()))
 
-    async def setup_token_exists(self, token_hash: str) -> bool:
-        return await self.one("SELECT 1 FROM setup_tokens WHERE token_hash = ?", (token_hash,)) is not None
+    def setup_token_exists(self, token_hash: str) -> bool:
+        return self.one("SELECT 1 FROM setup_tokens WHERE token_hash = ?", (token_hash,)) is not None
 
-    async def consume_setup_token(self, token_hash: str) -> bool:
-        return await self.run("DELETE FROM setup_tokens WHERE token_hash = ?", (token_hash,)) == 1
+    def consume_setup_token(self, token_hash: str) -> bool:
+        return self.run("DELETE FROM setup_tokens WHERE token_hash = ?", (token_hash,)) == 1
 
     # --- owners, devices, challenges ----------------------------------------------------------
 
-    async def owner(self, owner_id: str) -> Row | None:
-        return await self.one("SELECT * FROM owners WHERE owner_id = ?", (owner_id,))
+    def owner(self, owner_id: str) -> Row | None:
+        return self.one("SELECT * FROM owners WHERE owner_id = ?", (owner_id,))
 
-    async def owners(self) -> list[Row]:
-        return await self.all("SELECT * FROM owners ORDER BY created_at")
+    def owners(self) -> list[Row]:
+        return self.all("SELECT * FROM owners ORDER BY created_at")
 
-    async def insert_owner(self, owner_id: str, x25519: str, ed25519: str) -> None:
-        await self.run(
+    def insert_owner(self, owner_id: str, x25519: str, ed25519: str) -> None:
+        self.run(
             "INSERT INTO owners (owner_id, x25519, ed25519, created_at) VALUES (?, ?, ?, ?)",
             (owner_id, x25519, ed25519, iso_now()),
         )
 
-    async def insert_device(self, token_hash: str, owner_id: str, name: str) -> None:
-        await self.run(
+    def insert_device(self, token_hash: str, owner_id: str, name: str) -> None:
+        self.run(
             "INSERT INTO devices (token_hash, owner_id, name, created_at) VALUES (?, ?, ?, ?)",
             (token_hash, owner_id, name, iso_now()),
         )
 
-    async def device(self, token_hash: str) -> Row | None:
-        return await self.one("SELECT * FROM devices WHERE token_hash = ?", (token_hash,))
+    def device(self, token_hash: str) -> Row | None:
+        return self.one("SELECT * FROM devices WHERE token_hash = ?", (token_hash,))
 
-    async def insert_challenge(self, challenge: str, owner_id: str, expires_at: str) -> None:
-        await self.run("DELETE FROM challenges WHERE expires_at < ?", (iso_now(),))
-        await self.run(
+    def insert_challenge(self, challenge: str, owner_id: str, expires_at: str) -> None:
+        self.run("DELETE FROM challenges WHERE expires_at < ?", (iso_now(),))
+        self.run(
             "INSERT INTO challenges (challenge, owner_id, expires_at) VALUES (?, ?, ?)",
             (challenge, owner_id, expires_at),
         )
 
-    async def challenge(self, challenge: str, owner_id: str) -> Row | None:
-        return await self.one(
+    def challenge(self, challenge: str, owner_id: str) -> Row | None:
+        return self.one(
             "SELECT * FROM challenges WHERE challenge = ? AND owner_id = ? AND expires_at >= ?",
             (challenge, owner_id, iso_now()),
         )
 
-    async def delete_challenge(self, challenge: str) -> None:
-        await self.run("DELETE FROM challenges WHERE challenge = ?", (challenge,))
+    def delete_challenge(self, challenge: str) -> None:
+        self.run("DELETE FROM challenges WHERE challenge = ?", (challenge,))
 
     # --- pairings and agents ------------------------------------------------------------------
 
-    async def insert_pairing(self, *, pairing_id: str, agent_id: str, name: str, x25519: str, ed25519: str,
+    def insert_pairing(self, *, pairing_id: str, agent_id: str, name: str, x25519: str, ed25519: str,
                              claim_hash: str, expires_at: str) -> None:
-        await self.run(
+        self.run(
             """INSERT INTO pairings (pairing_id, agent_id, name, x25519, ed25519, claim_hash, status,
                    created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
             (pairing_id, agent_id, name, x25519, ed25519, claim_hash, iso_now(), expires_at),
         )
 
-    async def pairing(self, pairing_id: str) -> Row | None:
-        return await self.one("SELECT * FROM pairings WHERE pairing_id = ?", (pairing_id,))
+    def pairing(self, pairing_id: str) -> Row | None:
+        return self.one("SELECT * FROM pairings WHERE pairing_id = ?", (pairing_id,))
 
-    async def approve_pairing(self, pairing_id: str, *, owner_id: str, owner_x25519: str, owner_ed25519: str,
+    def approve_pairing(self, pairing_id: str, *, owner_id: str, owner_x25519: str, owner_ed25519: str,
                               mac: str, agent_cert: dict[str, Any]) -> None:
-        await self.run(
+        self.run(
             """UPDATE pairings SET status = 'approved', owner_id = ?, owner_x25519 = ?, owner_ed25519 = ?,
                    mac = ?, agent_cert = ? WHERE pairing_id = ? AND status = 'pending'""",
             (owner_id, owner_x25519, owner_ed25519, mac, dumps(agent_cert), pairing_id),
         )
 
-    async def refuse_pairing(self, pairing_id: str, owner_id: str) -> None:
-        await self.run(
+    def refuse_pairing(self, pairing_id: str, owner_id: str) -> None:
+        self.run(
             "UPDATE pairings SET status = 'refused', owner_id = ? WHERE pairing_id = ? AND status = 'pending'",
             (owner_id, pairing_id),
         )
 
-    async def claim_pairing(self, pairing_id: str) -> bool:
+    def claim_pairing(self, pairing_id: str) -> bool:
         """Mark an approved pairing claimed; False when it was claimed before."""
-        changed = await self.run(
+        changed = self.run(
             "UPDATE pairings SET claimed = 1 WHERE pairing_id = ? AND status = 'approved' AND claimed = 0",
             (pairing_id,),
         )
         return changed == 1
 
-    async def insert_agent(self, *, agent_id: str, owner_id: str, name: str, x25519: str, ed25519: str,
+    def insert_agent(self, *, agent_id: str, owner_id: str, name: str, x25519: str, ed25519: str,
                            agent_cert: dict[str, Any]) -> None:
-        await self.run(
+        self.run(
             """INSERT INTO agents (agent_id, owner_id, name, x25519, ed25519, agent_cert, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (agent_id, owner_id, name, x25519, ed25519, dumps(agent_cert), iso_now()),
         )
 
-    async def set_agent_key(self, agent_id: str, api_key_hash: str) -> None:
-        await self.run("UPDATE agents SET api_key_hash = ? WHERE agent_id = ?", (api_key_hash, agent_id))
+    def set_agent_key(self, agent_id: str, api_key_hash: str) -> None:
+        self.run("UPDATE agents SET api_key_hash = ? WHERE agent_id = ?", (api_key_hash, agent_id))
 
-    async def agent(self, agent_id: str) -> Row | None:
-        return await self.one(AGENT_SELECT + " WHERE a.agent_id = ?", (agent_id,))
+    def agent(self, agent_id: str) -> Row | None:
+        return self.one(AGENT_SELECT + " WHERE a.agent_id = ?", (agent_id,))
 
-    async def agent_by_key(self, api_key_hash: str) -> Row | None:
-        return await self.one(AGENT_SELECT + " WHERE a.api_key_hash = ?", (api_key_hash,))
+    def agent_by_key(self, api_key_hash: str) -> Row | None:
+        return self.one(AGENT_SELECT + " WHERE a.api_key_hash = ?", (api_key_hash,))
 
-    async def agents_of(self, owner_id: str) -> list[Row]:
-        return await self.all(AGENT_SELECT + " WHERE a.owner_id = ? ORDER BY a.created_at, a.agent_id", (owner_id,))
+    def agents_of(self, owner_id: str) -> list[Row]:
+        return self.all(AGENT_SELECT + " WHERE a.owner_id = ? ORDER BY a.created_at, a.agent_id", (owner_id,))
 
-    async def touch_agent(self, agent_id: str) -> None:
-        await self.run("UPDATE agents SET last_seen = ? WHERE agent_id = ?", (iso_now(), agent_id))
+    def touch_agent(self, agent_id: str) -> None:
+        self.run("UPDATE agents SET last_seen = ? WHERE agent_id = ?", (iso_now(), agent_id))
 
-    async def touch_device(self, token_hash: str) -> None:
-        await self.run("UPDATE devices SET last_seen = ? WHERE token_hash = ?", (iso_now(), token_hash))
+    def touch_device(self, token_hash: str) -> None:
+        self.run("UPDATE devices SET last_seen = ? WHERE token_hash = ?", (iso_now(), token_hash))
 
     # --- sessions, members, wraps -------------------------------------------------------------
 
-    async def insert_session(self, *, sid: str, agent_id: str, owner_id: str, kind: str, priority: str,
+    def insert_session(self, *, sid: str, agent_id: str, owner_id: str, kind: str, priority: str,
                              deadline: str | None, is_public: bool, public_mode: str,
                              title: dict[str, Any] | None) -> None:
         at = iso_now()
-        await self.run(
+        self.run(
             """INSERT INTO sessions (sid, agent_id, owner_id, kind, priority, deadline, status, is_public,
                    public_mode, epoch, title, created_at, updated_at, last_seq)
                    VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?, ?, ?, 0)""",
@@ -205,10 +198,10 @@ class Tx:
              None if title is None else dumps(title), at, at),
         )
 
-    async def session(self, sid: str) -> Row | None:
-        return await self.one(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.sid = ?", (sid,))
+    def session(self, sid: str) -> Row | None:
+        return self.one(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.sid = ?", (sid,))
 
-    async def list_sessions(self, *, owner_id: str | None = None, agent_id: str | None = None,
+    def list_sessions(self, *, owner_id: str | None = None, agent_id: str | None = None,
                             status: str | None = None, kind: str | None = None, before: str | None = None,
                             limit: int = 50) -> list[Row]:
         where, params = [], []
@@ -221,102 +214,102 @@ class Tx:
             where.append("s.created_at < ?")
             params.append(before)
         clause = " AND ".join(where) or "1"
-        return await self.all(
+        return self.all(
             f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE {clause} ORDER BY s.created_at DESC, s.sid DESC LIMIT ?",
             (*params, limit),
         )
 
-    async def set_session_status(self, sid: str, status: str) -> None:
-        await self.run("UPDATE sessions SET status = ?, updated_at = ? WHERE sid = ?", (status, iso_now(), sid))
+    def set_session_status(self, sid: str, status: str) -> None:
+        self.run("UPDATE sessions SET status = ?, updated_at = ? WHERE sid = ?", (status, iso_now(), sid))
 
-    async def advance_epoch(self, sid: str, expected: int, title: dict[str, Any] | None) -> bool:
+    def advance_epoch(self, sid: str, expected: int, title: dict[str, Any] | None) -> bool:
         """Compare-and-set: move the session from `expected` to `expected + 1`."""
-        changed = await self.run(
+        changed = self.run(
             """UPDATE sessions SET epoch = epoch + 1, title = COALESCE(?, title), updated_at = ?
                    WHERE sid = ? AND epoch = ?""",
             (None if title is None else dumps(title), iso_now(), sid, expected),
         )
         return changed == 1
 
-    async def insert_member(self, sid: str, cert: dict[str, Any], epoch: int) -> None:
-        await self.run(
+    def insert_member(self, sid: str, cert: dict[str, Any], epoch: int) -> None:
+        self.run(
             "INSERT INTO members (sid, member_id, role, cert, added_epoch) VALUES (?, ?, ?, ?, ?)",
             (sid, cert["id"], cert["role"], dumps(cert), epoch),
         )
 
-    async def members(self, sid: str) -> list[Row]:
-        return await self.all("SELECT * FROM members WHERE sid = ? ORDER BY added_epoch, member_id", (sid,))
+    def members(self, sid: str) -> list[Row]:
+        return self.all("SELECT * FROM members WHERE sid = ? ORDER BY added_epoch, member_id", (sid,))
 
-    async def member(self, sid: str, member_id: str) -> Row | None:
-        return await self.one("SELECT * FROM members WHERE sid = ? AND member_id = ?", (sid, member_id))
+    def member(self, sid: str, member_id: str) -> Row | None:
+        return self.one("SELECT * FROM members WHERE sid = ? AND member_id = ?", (sid, member_id))
 
-    async def remove_members(self, sid: str, member_ids: Iterable[str], epoch: int) -> None:
+    def remove_members(self, sid: str, member_ids: Iterable[str], epoch: int) -> None:
         for member_id in member_ids:
-            await self.run(
+            self.run(
                 "UPDATE members SET removed_epoch = ? WHERE sid = ? AND member_id = ? AND removed_epoch IS NULL",
                 (epoch, sid, member_id),
             )
 
-    async def insert_wrap(self, sid: str, wrap: dict[str, Any]) -> None:
-        await self.run(
+    def insert_wrap(self, sid: str, wrap: dict[str, Any]) -> None:
+        self.run(
             "INSERT INTO wraps (sid, epoch, rid, wrap) VALUES (?, ?, ?, ?)",
             (sid, wrap["epoch"], wrap["rid"], dumps(wrap)),
         )
 
-    async def wraps(self, sid: str) -> list[Row]:
-        return await self.all("SELECT * FROM wraps WHERE sid = ? ORDER BY epoch, rid", (sid,))
+    def wraps(self, sid: str) -> list[Row]:
+        return self.all("SELECT * FROM wraps WHERE sid = ? ORDER BY epoch, rid", (sid,))
 
     # --- messages -----------------------------------------------------------------------------
 
-    async def message(self, sid: str, mid: str) -> Row | None:
-        return await self.one(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.mid = ?", (sid, mid))
+    def message(self, sid: str, mid: str) -> Row | None:
+        return self.one(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.mid = ?", (sid, mid))
 
-    async def insert_message(self, *, sid: str, seq: int, mid: str, sender: str, meta: dict[str, Any],
+    def insert_message(self, *, sid: str, seq: int, mid: str, sender: str, meta: dict[str, Any],
                              rank: int, status: str, envelope: dict[str, Any], body_hash: str,
                              created_at: str) -> None:
-        await self.run(
+        self.run(
             """INSERT INTO messages (sid, seq, mid, sender, type, priority, priority_rank, requires_response,
                    deadline, reply_to, status, created_at, envelope, body_hash)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (sid, seq, mid, sender, meta["type"], meta["priority"], rank, int(meta["requires_response"]),
              meta["deadline"], meta["reply_to"], status, created_at, dumps(envelope), body_hash),
         )
-        await self.run("UPDATE sessions SET last_seq = ?, updated_at = ? WHERE sid = ?", (seq, created_at, sid))
+        self.run("UPDATE sessions SET last_seq = ?, updated_at = ? WHERE sid = ?", (seq, created_at, sid))
 
-    async def messages_after(self, sid: str, after: int, limit: int) -> list[Row]:
-        return await self.all(
+    def messages_after(self, sid: str, after: int, limit: int) -> list[Row]:
+        return self.all(
             f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
             (sid, after, limit),
         )
 
-    async def answer(self, sid: str, mid: str, at: str) -> bool:
-        changed = await self.run(
+    def answer(self, sid: str, mid: str, at: str) -> bool:
+        changed = self.run(
             "UPDATE messages SET status = 'answered', answered_at = ? WHERE sid = ? AND mid = ? AND status = 'open'",
             (at, sid, mid),
         )
         return changed == 1
 
-    async def close_requests(self, sid: str) -> list[Row]:
-        rows = await self.all(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.status = 'open'", (sid,))
-        await self.run("UPDATE messages SET status = 'closed' WHERE sid = ? AND status = 'open'", (sid,))
+    def close_requests(self, sid: str) -> list[Row]:
+        rows = self.all(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sid = ? AND m.status = 'open'", (sid,))
+        self.run("UPDATE messages SET status = 'closed' WHERE sid = ? AND status = 'open'", (sid,))
         return rows
 
-    async def next_deadline(self) -> str | None:
-        row = await self.one("SELECT MIN(deadline) FROM messages WHERE status = 'open' AND deadline IS NOT NULL")
+    def next_deadline(self) -> str | None:
+        row = self.one("SELECT MIN(deadline) FROM messages WHERE status = 'open' AND deadline IS NOT NULL")
         return None if row is None else row[0]
 
-    async def expire_due(self, at: str) -> list[Row]:
-        rows = await self.all(
+    def expire_due(self, at: str) -> list[Row]:
+        rows = self.all(
             f"""SELECT {MESSAGE_COLUMNS}, s.owner_id FROM messages m JOIN sessions s ON s.sid = m.sid
                 WHERE m.status = 'open' AND m.deadline IS NOT NULL AND m.deadline <= ?""",
             (at,),
         )
         for row in rows:
-            await self.run("UPDATE messages SET status = 'expired' WHERE sid = ? AND seq = ?", (row["sid"], row["seq"]))
+            self.run("UPDATE messages SET status = 'expired' WHERE sid = ? AND seq = ?", (row["sid"], row["seq"]))
         return rows
 
-    async def feed(self, owner_id: str, limit: int) -> list[tuple[Row, Row]]:
-        rows = await self.all(
+    def feed(self, owner_id: str, limit: int) -> list[tuple[Row, Row]]:
+        rows = self.all(
             f"""SELECT {MESSAGE_COLUMNS} FROM messages m JOIN sessions s ON s.sid = m.sid
                 WHERE s.owner_id = ? AND m.status = 'open'
                 ORDER BY m.priority_rank DESC, m.deadline IS NULL, m.deadline, m.created_at, m.sid, m.seq
@@ -327,7 +320,7 @@ class Tx:
         out = []
         for row in rows:
             if row["sid"] not in sessions:
-                session = await self.session(row["sid"])
+                session = self.session(row["sid"])
                 assert session is not None
                 sessions[row["sid"]] = session
             out.append((sessions[row["sid"]], row))
@@ -335,41 +328,41 @@ class Tx:
 
     # --- guests -------------------------------------------------------------------------------
 
-    async def insert_guest(self, *, sid: str, guest_id: str, token_hash: str, label: str, expires_at: str) -> None:
-        await self.run(
+    def insert_guest(self, *, sid: str, guest_id: str, token_hash: str, label: str, expires_at: str) -> None:
+        self.run(
             """INSERT INTO guests (sid, guest_id, token_hash, label, created_at, expires_at)
                    VALUES (?, ?, ?, ?, ?, ?)""",
             (sid, guest_id, token_hash, label, iso_now(), expires_at),
         )
 
-    async def guest_by_token(self, token_hash: str) -> Row | None:
-        return await self.one("SELECT * FROM guests WHERE token_hash = ?", (token_hash,))
+    def guest_by_token(self, token_hash: str) -> Row | None:
+        return self.one("SELECT * FROM guests WHERE token_hash = ?", (token_hash,))
 
-    async def guest(self, sid: str, guest_id: str) -> Row | None:
-        return await self.one("SELECT * FROM guests WHERE sid = ? AND guest_id = ?", (sid, guest_id))
+    def guest(self, sid: str, guest_id: str) -> Row | None:
+        return self.one("SELECT * FROM guests WHERE sid = ? AND guest_id = ?", (sid, guest_id))
 
-    async def guests(self, sid: str) -> list[Row]:
-        return await self.all("SELECT * FROM guests WHERE sid = ? ORDER BY created_at, guest_id", (sid,))
+    def guests(self, sid: str) -> list[Row]:
+        return self.all("SELECT * FROM guests WHERE sid = ? ORDER BY created_at, guest_id", (sid,))
 
-    async def revoke_guests(self, sid: str, guest_ids: Iterable[str]) -> None:
+    def revoke_guests(self, sid: str, guest_ids: Iterable[str]) -> None:
         for guest_id in guest_ids:
-            await self.run("UPDATE guests SET revoked = 1 WHERE sid = ? AND guest_id = ?", (sid, guest_id))
+            self.run("UPDATE guests SET revoked = 1 WHERE sid = ? AND guest_id = ?", (sid, guest_id))
 
     # --- events -------------------------------------------------------------------------------
 
-    async def insert_event(self, owner_id: str, kind: str, sid: str | None, data: dict[str, Any]) -> int:
-        return await self.insert(
+    def insert_event(self, owner_id: str, kind: str, sid: str | None, data: dict[str, Any]) -> int:
+        return self.insert(
             "INSERT INTO events (owner_id, kind, sid, data, created_at) VALUES (?, ?, ?, ?, ?)",
             (owner_id, kind, sid, dumps(data), iso_now()),
         )
 
-    async def events_after(self, owner_id: str, after: int, limit: int) -> list[Row]:
-        return await self.all(
+    def events_after(self, owner_id: str, after: int, limit: int) -> list[Row]:
+        return self.all(
             "SELECT * FROM events WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?", (owner_id, after, limit)
         )
 
-    async def last_event_id(self, owner_id: str) -> int:
-        row = await self.one("SELECT MAX(id) FROM events WHERE owner_id = ?", (owner_id,))
+    def last_event_id(self, owner_id: str) -> int:
+        row = self.one("SELECT MAX(id) FROM events WHERE owner_id = ?", (owner_id,))
         return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -384,8 +377,6 @@ class Store:
         self.broker = broker
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        self._read_lock = asyncio.Lock()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -409,37 +400,44 @@ class Store:
                 await conn.close()
         self._reader = self._writer = None
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Tx]:
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)` as one `BEGIN IMMEDIATE` transaction on the writer's thread: committed when it
+        returns, rolled back when it raises (the exception then propagates here). Then publish the
+        wake-ups it queued. Shielded: once started, a transaction completes and its wake-ups go out
+        even if the request that asked for it is cancelled."""
         assert self._writer is not None, "store is not open"
-        conn = self._writer
-        async with self._write_lock:
-            # Shielded: a request cancelled mid-BEGIN (a client gone) must not leave the connection in a
-            # transaction nobody ends. Statements run in order on the connection's thread, so the
-            # ROLLBACK/COMMIT below always comes after whatever the cancelled statement was doing.
-            with anyio.CancelScope(shield=True):
-                await conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(conn)
-            try:
-                yield tx
-            except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await conn.execute("ROLLBACK")
-                raise
-            with anyio.CancelScope(shield=True):
-                await conn.execute("COMMIT")
-        for topic, payload in tx.notifications:
-            await self.broker.publish(topic, payload)
+        with anyio.CancelScope(shield=True):
+            result, notifications = await _on_thread(self._writer, fn, "BEGIN IMMEDIATE")
+            for topic, payload in notifications:
+                await self.broker.publish(topic, payload)
+        return result
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)` in one read transaction (one snapshot) on the reader's thread, which never sees
+        uncommitted writes."""
         assert self._reader is not None, "store is not open"
-        conn = self._reader
-        async with self._read_lock:
-            with anyio.CancelScope(shield=True):
-                await conn.execute("BEGIN")
-            try:
-                yield Tx(conn)
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await conn.execute("COMMIT")
+        result, _ = await _on_thread(self._reader, fn, "BEGIN")
+        return result
+
+
+def _transaction(conn: sqlite3.Connection, fn: Callable[[Tx], T], begin: str) -> tuple[T, Notifications]:
+    conn.execute(begin)
+    tx = Tx(conn)
+    try:
+        result = fn(tx)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result, tx.notifications
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[[Tx], T], begin: str) -> tuple[T, Notifications]:
+    """Run the transaction `fn` on the aiosqlite connection's own thread, as one queued job.
+
+    aiosqlite runs one statement per job, and each job is a round trip to its thread; a transaction
+    of a dozen statements would make a dozen. This queues the whole transaction as one job instead,
+    through aiosqlite's `_execute` (the same queue its public methods use), so jobs never interleave."""
+    execute: Callable[..., Awaitable[Any]] = conn._execute  # noqa: SLF001
+    result = await execute(_transaction, conn._conn, fn, begin)  # noqa: SLF001
+    return cast(tuple[T, Notifications], result)

@@ -17,17 +17,16 @@ from relay.state import get_state
 async def list_agents(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner")
-    async with relay.store.read() as tx:
-        rows = await tx.agents_of(principal.owner_id)
+    rows = await relay.store.read(lambda tx: tx.agents_of(principal.owner_id))
     return json_response({"agents": [agent_info(r) for r in rows]})
 
 
 async def agent_me(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "agent")
-    assert principal.agent_id is not None
-    async with relay.store.read() as tx:
-        row = await tx.agent(principal.agent_id)
+    agent_id = principal.agent_id
+    assert agent_id is not None
+    row = await relay.store.read(lambda tx: tx.agent(agent_id))
     if row is None:
         raise RelayError("unauthorized")
     return json_response(agent_info(row))

@@ -39,8 +39,7 @@ async def next_events(relay: RelayState, owner_id: str, sub: Subscription, after
 
     async def read() -> list[dict[str, Any]] | None:
         ephemeral = sub.take_payloads()
-        async with relay.store.read() as tx:
-            rows = await tx.events_after(owner_id, after, limit)
+        rows = await relay.store.read(lambda tx: tx.events_after(owner_id, after, limit))
         events = [event_out(r) for r in rows] + ephemeral
         return events or None
 

@@ -23,8 +23,7 @@ async def feed(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner")
     query = parse_query(request, FeedQuery)
-    async with relay.store.read() as tx:
-        pairs = await tx.feed(principal.owner_id, query.limit)
+    pairs = await relay.store.read(lambda tx: tx.feed(principal.owner_id, query.limit))
     return json_response({"items": [{"session": session_info(s), "message": message_out(m)} for s, m in pairs]})
 
 

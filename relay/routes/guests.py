@@ -9,6 +9,7 @@ from hiloop import wire
 from relay.access import session_access
 from relay.auth import GUEST_PREFIX, authenticate, hash_token, new_token
 from relay.broker import owner_topic, session_topic
+from relay.db.store import Row, Tx
 from relay.checks import MANAGER_ROLES, check_new_members
 from relay.errors import RelayError, invalid
 from relay.http import json_response, parse_body
@@ -36,25 +37,28 @@ async def create_guest(request: Request) -> Response:
         raise invalid(("body", "wrap", "by"), "wraps are made by the agent or the owner")
     token = new_token(GUEST_PREFIX)
     expires_at = iso_in(body.expires_in)
-    async with relay.store.write() as tx:
-        access = await session_access(tx, principal, sid)
+
+    def create(tx: Tx) -> None:
+        access = session_access(tx, principal, sid)
         access.require_manager()
         access.require_open()
         session = access.session
         if not session["is_public"]:
             raise RelayError("session_not_public")
-        taken = [m["member_id"] for m in await tx.members(sid)]
+        taken = [m["member_id"] for m in tx.members(sid)]
         check_new_members([member], sid=sid, taken=taken, loc=("body", "member"))
         if wrap.epoch != session["epoch"]:
             raise RelayError("stale_epoch", f"the session is at epoch {session['epoch']}")
-        await tx.insert_member(sid, member.model_dump(), session["epoch"])
-        await tx.insert_wrap(sid, wrap.model_dump())
-        await tx.insert_guest(sid=sid, guest_id=member.id, token_hash=hash_token(token), label=body.label,
+        tx.insert_member(sid, member.model_dump(), session["epoch"])
+        tx.insert_wrap(sid, wrap.model_dump())
+        tx.insert_guest(sid=sid, guest_id=member.id, token_hash=hash_token(token), label=body.label,
                               expires_at=expires_at)
-        await tx.insert_event(session["owner_id"], "session", sid,
+        tx.insert_event(session["owner_id"], "session", sid,
                               {"action": "guest_added", "guest_id": member.id, "expires_at": expires_at})
         tx.notify(session_topic(sid))
         tx.notify(owner_topic(session["owner_id"]))
+
+    await relay.store.write(create)
     return json_response({"sid": sid, "guest_id": member.id, "label": body.label, "token": token,
                           "expires_at": expires_at}, 201)
 
@@ -63,10 +67,12 @@ async def list_guests(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner", "agent")
     sid = request.path_params["sid"]
-    async with relay.store.read() as tx:
-        access = await session_access(tx, principal, sid)
-        access.require_manager()
-        rows = await tx.guests(sid)
+
+    def read(tx: Tx) -> list[Row]:
+        session_access(tx, principal, sid).require_manager()
+        return tx.guests(sid)
+
+    rows = await relay.store.read(read)
     return json_response({"guests": [guest_out(r) for r in rows]})
 
 
@@ -74,21 +80,25 @@ async def revoke_guest(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner", "agent")
     sid, guest_id = request.path_params["sid"], request.path_params["gid"]
-    async with relay.store.write() as tx:
-        access = await session_access(tx, principal, sid)
+
+    def revoke(tx: Tx) -> Row | None:
+        access = session_access(tx, principal, sid)
         access.require_manager()
         session = access.session
-        guest = await tx.guest(sid, guest_id)
+        guest = tx.guest(sid, guest_id)
         if guest is None:
             raise RelayError("not_found", "no such guest")
         if not guest["revoked"]:
-            await tx.revoke_guests(sid, [guest_id])
-            await tx.remove_members(sid, [guest_id], session["epoch"])
-            await tx.insert_event(session["owner_id"], "session", sid,
+            tx.revoke_guests(sid, [guest_id])
+            tx.remove_members(sid, [guest_id], session["epoch"])
+            tx.insert_event(session["owner_id"], "session", sid,
                                   {"action": "guest_revoked", "guest_id": guest_id})
             tx.notify(session_topic(sid))
             tx.notify(owner_topic(session["owner_id"]))
-        guest = await tx.guest(sid, guest_id)
+        guest = tx.guest(sid, guest_id)
+        return guest
+
+    guest = await relay.store.write(revoke)
     assert guest is not None
     return json_response(guest_out(guest))
 
@@ -96,9 +106,9 @@ async def revoke_guest(request: Request) -> Response:
 async def guest_me(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "guest")
-    assert principal.sid is not None and principal.guest_id is not None
-    async with relay.store.read() as tx:
-        guest = await tx.guest(principal.sid, principal.guest_id)
+    guest_sid, guest_id = principal.sid, principal.guest_id
+    assert guest_sid is not None and guest_id is not None
+    guest = await relay.store.read(lambda tx: tx.guest(guest_sid, guest_id))
     assert guest is not None
     return json_response({k: guest[k] for k in ("sid", "guest_id", "label", "expires_at")})
 

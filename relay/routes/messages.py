@@ -14,7 +14,7 @@ from relay.access import session_access
 from relay.auth import authenticate
 from relay.broker import owner_topic, session_topic
 from relay.checks import check_envelope
-from relay.db.store import Row
+from relay.db.store import Row, Tx
 from relay.errors import RelayError, invalid
 from relay.http import json_response, parse_body, parse_query
 from relay.longpoll import wait_for
@@ -43,46 +43,52 @@ async def send_message(request: Request) -> Response:
     body = await parse_body(request, wire.MessageSend)
     env, meta = body.envelope, body.meta
     digest = body_hash(body)
-    async with relay.store.write() as tx:
-        access = await session_access(tx, principal, sid)
+
+    def send(tx: Tx) -> tuple[Row, bool]:
+        """The stored row, and whether it was stored now (False: the same message was stored before)."""
+        access = session_access(tx, principal, sid)
         access.require_writer(meta.type)
         session = access.session
         if env.sid != sid:
             raise invalid(("body", "envelope", "sid"), "does not match the session in the path")
         if env.from_ != access.member_id:
             raise invalid(("body", "envelope", "from"), f"must be the caller's member id ({access.member_id})")
-        existing = await tx.message(sid, env.mid)
+        existing = tx.message(sid, env.mid)
         if existing is not None:
             if existing["body_hash"] != digest:
                 raise RelayError("mid_conflict")
-            return json_response(message_stored(existing), 200)
+            return existing, False
         access.require_open()
         check_envelope(env, sid=sid, epoch=session["epoch"], sender=access.member_id, loc=("body", "envelope"))
         if meta.type == "response":
             if meta.reply_to is None:
                 raise invalid(("body", "meta", "reply_to"), "a response names the request it answers")
-            if await tx.message(sid, meta.reply_to) is None:
+            if tx.message(sid, meta.reply_to) is None:
                 raise invalid(("body", "meta", "reply_to"), "no such message in this session")
         created_at = iso_now()
         meta_row = {"type": meta.type, "priority": meta.priority, "requires_response": meta.requires_response,
                     "deadline": None if meta.deadline is None else iso(meta.deadline), "reply_to": meta.reply_to}
         seq = session["last_seq"] + 1
-        await tx.insert_message(sid=sid, seq=seq, mid=env.mid, sender=access.member_id, meta=meta_row,
-                                rank=wire.PRIORITY_RANK[meta.priority],
-                                status="open" if meta.requires_response else "none",
-                                envelope=env.wire(), body_hash=digest, created_at=created_at)
-        stored = await tx.message(sid, env.mid)
+        tx.insert_message(sid=sid, seq=seq, mid=env.mid, sender=access.member_id, meta=meta_row,
+                          rank=wire.PRIORITY_RANK[meta.priority], status="open" if meta.requires_response else "none",
+                          envelope=env.wire(), body_hash=digest, created_at=created_at)
+        stored = tx.message(sid, env.mid)
         assert stored is not None
         owner_id = session["owner_id"]
-        await tx.insert_event(owner_id, "message", sid, message_event(stored))
+        tx.insert_event(owner_id, "message", sid, message_event(stored))
         # A response marks its request answered; a guest's does not (it cannot approve anything).
         if meta.type == "response" and meta.reply_to is not None and access.manages:
-            if await tx.answer(sid, meta.reply_to, created_at):
-                answered = await tx.message(sid, meta.reply_to)
+            if tx.answer(sid, meta.reply_to, created_at):
+                answered = tx.message(sid, meta.reply_to)
                 assert answered is not None
-                await tx.insert_event(owner_id, "status", sid, message_event(answered))
+                tx.insert_event(owner_id, "status", sid, message_event(answered))
         tx.notify(session_topic(sid))
         tx.notify(owner_topic(owner_id))
+        return stored, True
+
+    stored, new = await relay.store.write(send)
+    if not new:
+        return json_response(message_stored(stored), 200)
     if meta.requires_response and meta.deadline is not None:
         relay.deadlines.poke()
     return json_response(message_stored(stored), 201)
@@ -93,18 +99,15 @@ async def timeline(request: Request) -> Response:
     principal = await authenticate(request, relay)
     sid = request.path_params["sid"]
     query = parse_query(request, TimelineQuery)
-    async with relay.store.read() as tx:
-        access = await session_access(tx, principal, sid)
+    access = await relay.store.read(lambda tx: session_access(tx, principal, sid))
     wait = 0.0 if access.session["status"] != "open" else min(query.wait, relay.config.max_wait)
 
     async def read() -> list[Row] | None:
-        async with relay.store.read() as tx:
-            rows = await tx.messages_after(sid, query.after, query.limit)
+        rows = await relay.store.read(lambda tx: tx.messages_after(sid, query.after, query.limit))
         return rows or None
 
     rows = await wait_for(relay.broker, (session_topic(sid),), wait, read, return_on_wake=True) or []
-    async with relay.store.read() as tx:
-        session = await tx.session(sid)
+    session = await relay.store.read(lambda tx: tx.session(sid))
     assert session is not None
     return json_response({
         "sid": sid,
@@ -119,9 +122,12 @@ async def get_message(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay)
     sid, mid = request.path_params["sid"], request.path_params["mid"]
-    async with relay.store.read() as tx:
-        await session_access(tx, principal, sid)
-        row = await tx.message(sid, mid)
+
+    def read(tx: Tx) -> Row | None:
+        session_access(tx, principal, sid)
+        return tx.message(sid, mid)
+
+    row = await relay.store.read(read)
     if row is None:
         raise RelayError("not_found", "no such message")
     return json_response(message_out(row))
@@ -131,8 +137,7 @@ async def typing(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay)
     sid = request.path_params["sid"]
-    async with relay.store.read() as tx:
-        access = await session_access(tx, principal, sid)
+    access = await relay.store.read(lambda tx: session_access(tx, principal, sid))
     access.require_writer(None)
     access.require_open()
     event = {"id": None, "kind": "typing", "sid": sid, "data": {"from": access.member_id}, "created_at": iso_now()}

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from hiloop import wire
 from hiloop.crypto import CryptoError, b64u_decode, b64u_encode, verify_login
 from relay.auth import OWNER_PREFIX, authenticate, hash_token, new_token
+from relay.db.store import Row, Tx
 from relay.errors import RelayError
 from relay.http import json_response, parse_body
 from relay.keys import check_key
@@ -44,8 +45,8 @@ async def health(request: Request) -> Response:
 
 async def setup_status(request: Request) -> Response:
     relay = get_state(request)
-    async with relay.store.read() as tx:
-        valid = await tx.setup_token_exists(hash_token(request.path_params["token"]))
+    token_hash = hash_token(request.path_params["token"])
+    valid = await relay.store.read(lambda tx: tx.setup_token_exists(token_hash))
     return json_response({"valid": valid})
 
 
@@ -55,13 +56,16 @@ async def create_owner(request: Request) -> Response:
     check_key(body.x25519, ("body", "x25519"))
     check_key(body.ed25519, ("body", "ed25519"))
     token = new_token(OWNER_PREFIX)
-    async with relay.store.write() as tx:
-        if not await tx.consume_setup_token(hash_token(body.setup_token)):
+
+    def create(tx: Tx) -> None:
+        if not tx.consume_setup_token(hash_token(body.setup_token)):
             raise RelayError("setup_invalid")
-        if await tx.owner(body.owner_id) is not None:
+        if tx.owner(body.owner_id) is not None:
             raise RelayError("conflict", "owner_id exists")
-        await tx.insert_owner(body.owner_id, body.x25519, body.ed25519)
-        await tx.insert_device(hash_token(token), body.owner_id, body.device_name)
+        tx.insert_owner(body.owner_id, body.x25519, body.ed25519)
+        tx.insert_device(hash_token(token), body.owner_id, body.device_name)
+
+    await relay.store.write(create)
     if relay.setup_token == body.setup_token:
         relay.setup_token = None
     return json_response({"owner_id": body.owner_id, "device_token": token}, 201)
@@ -72,10 +76,13 @@ async def challenge(request: Request) -> Response:
     owner_id = request.path_params["owner_id"]
     value = b64u_encode(secrets.token_bytes(32))
     expires_at = iso_in(CHALLENGE_TTL)
-    async with relay.store.write() as tx:
-        if await tx.owner(owner_id) is None:
+
+    def store(tx: Tx) -> None:
+        if tx.owner(owner_id) is None:
             raise RelayError("not_found", "no such owner")
-        await tx.insert_challenge(value, owner_id, expires_at)
+        tx.insert_challenge(value, owner_id, expires_at)
+
+    await relay.store.write(store)
     return json_response({"challenge": value, "expires_at": expires_at})
 
 
@@ -83,9 +90,12 @@ async def sign_in_device(request: Request) -> Response:
     relay = get_state(request)
     owner_id = request.path_params["owner_id"]
     body = await parse_body(request, wire.DeviceLogin)
-    async with relay.store.read() as tx:
-        owner = await tx.owner(owner_id)
-        known = owner is not None and await tx.challenge(body.challenge, owner_id) is not None
+
+    def find(tx: Tx) -> tuple[Row | None, bool]:
+        owner = tx.owner(owner_id)
+        return owner, owner is not None and tx.challenge(body.challenge, owner_id) is not None
+
+    owner, known = await relay.store.read(find)
     if owner is None:
         raise RelayError("not_found", "no such owner")
     if not known:
@@ -95,19 +105,21 @@ async def sign_in_device(request: Request) -> Response:
     except CryptoError as exc:
         raise RelayError("unauthorized", "bad signature") from exc
     token = new_token(OWNER_PREFIX)
-    async with relay.store.write() as tx:
-        if await tx.challenge(body.challenge, owner_id) is None:
+
+    def sign_in(tx: Tx) -> None:
+        if tx.challenge(body.challenge, owner_id) is None:
             raise RelayError("unauthorized", "unknown or expired challenge")
-        await tx.delete_challenge(body.challenge)
-        await tx.insert_device(hash_token(token), owner_id, body.device_name)
+        tx.delete_challenge(body.challenge)
+        tx.insert_device(hash_token(token), owner_id, body.device_name)
+
+    await relay.store.write(sign_in)
     return json_response({"owner_id": owner_id, "device_token": token}, 201)
 
 
 async def owner_me(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner")
-    async with relay.store.read() as tx:
-        owner = await tx.owner(principal.owner_id)
+    owner = await relay.store.read(lambda tx: tx.owner(principal.owner_id))
     if owner is None:
         raise RelayError("unauthorized")
     return json_response({k: owner[k] for k in ("owner_id", "x25519", "ed25519", "created_at")})

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from hiloop import wire
 from relay.auth import AGENT_PREFIX, CLAIM_PREFIX, authenticate, hash_token, new_id, new_token, same_hash
 from relay.broker import owner_topic, pairing_topic
-from relay.db.store import Row
+from relay.db.store import Row, Tx
 from relay.errors import RelayError, invalid
 from relay.http import json_response, parse_body, parse_query
 from relay.keys import check_key
@@ -41,20 +41,22 @@ async def create_pairing(request: Request) -> Response:
     check_key(body.ed25519, ("body", "ed25519"))
     pairing_id, agent_id, claim = new_id("p_"), new_id("a_"), new_token(CLAIM_PREFIX)
     expires_at = iso_in(PAIRING_TTL)
-    async with relay.store.write() as tx:
-        await tx.insert_pairing(pairing_id=pairing_id, agent_id=agent_id, name=body.name, x25519=body.x25519,
-                                ed25519=body.ed25519, claim_hash=hash_token(claim), expires_at=expires_at)
+
+    def create(tx: Tx) -> None:
+        tx.insert_pairing(pairing_id=pairing_id, agent_id=agent_id, name=body.name, x25519=body.x25519,
+                          ed25519=body.ed25519, claim_hash=hash_token(claim), expires_at=expires_at)
         data = {"pairing_id": pairing_id, "agent_id": agent_id, "name": body.name, "status": "pending"}
-        for owner in await tx.owners():
-            await tx.insert_event(owner["owner_id"], "pairing", None, data)
+        for owner in tx.owners():
+            tx.insert_event(owner["owner_id"], "pairing", None, data)
             tx.notify(owner_topic(owner["owner_id"]))
+
+    await relay.store.write(create)
     return json_response({"pairing_id": pairing_id, "agent_id": agent_id, "claim": claim,
                           "expires_at": expires_at}, 201)
 
 
 async def _pairing(relay: RelayState, pairing_id: str) -> Row:
-    async with relay.store.read() as tx:
-        row = await tx.pairing(pairing_id)
+    row = await relay.store.read(lambda tx: tx.pairing(pairing_id))
     if row is None:
         raise RelayError("not_found", "no such pairing")
     return row
@@ -83,11 +85,15 @@ async def get_pairing(request: Request) -> Response:
     row = await wait_for(relay.broker, (pairing_topic(pairing_id),), wait, settled) or await _pairing(relay, pairing_id)
     api_key = None
     if status_of(row) == "approved" and not row["claimed"]:
-        key = new_token(AGENT_PREFIX)
-        async with relay.store.write() as tx:
-            if await tx.claim_pairing(pairing_id):
-                await tx.set_agent_key(row["agent_id"], hash_token(key))
-                api_key = key
+        key, agent_id = new_token(AGENT_PREFIX), row["agent_id"]
+
+        def claim(tx: Tx) -> str | None:
+            if not tx.claim_pairing(pairing_id):
+                return None  # claimed before: the key is shown once
+            tx.set_agent_key(agent_id, hash_token(key))
+            return key
+
+        api_key = await relay.store.write(claim)
     return json_response(pairing_info(row, status_of(row), api_key))
 
 
@@ -95,31 +101,35 @@ async def _decide(request: Request, approve: wire.PairingApprove | None) -> Resp
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner")
     pairing_id = request.path_params["pid"]
-    async with relay.store.write() as tx:
-        row = await tx.pairing(pairing_id)
-        owner = await tx.owner(principal.owner_id)
+
+    def decide(tx: Tx) -> tuple[Row, str]:
+        row = tx.pairing(pairing_id)
+        owner = tx.owner(principal.owner_id)
         if row is None:
             raise RelayError("not_found", "no such pairing")
         assert owner is not None
         if status_of(row) != "pending":
             raise RelayError("pairing_not_pending", f"the pairing is {status_of(row)}")
         if approve is None:
-            await tx.refuse_pairing(pairing_id, principal.owner_id)
+            tx.refuse_pairing(pairing_id, principal.owner_id)
             status = "refused"
         else:
             _check_approval(approve, row, owner)
             cert = approve.agent_cert.model_dump()
-            await tx.approve_pairing(pairing_id, owner_id=principal.owner_id, owner_x25519=approve.owner_x25519,
-                                     owner_ed25519=approve.owner_ed25519, mac=approve.mac, agent_cert=cert)
-            await tx.insert_agent(agent_id=row["agent_id"], owner_id=principal.owner_id, name=row["name"],
-                                  x25519=row["x25519"], ed25519=row["ed25519"], agent_cert=cert)
+            tx.approve_pairing(pairing_id, owner_id=principal.owner_id, owner_x25519=approve.owner_x25519,
+                               owner_ed25519=approve.owner_ed25519, mac=approve.mac, agent_cert=cert)
+            tx.insert_agent(agent_id=row["agent_id"], owner_id=principal.owner_id, name=row["name"],
+                            x25519=row["x25519"], ed25519=row["ed25519"], agent_cert=cert)
             status = "approved"
         data = {"pairing_id": pairing_id, "agent_id": row["agent_id"], "name": row["name"], "status": status}
-        await tx.insert_event(principal.owner_id, "pairing", None, data)
+        tx.insert_event(principal.owner_id, "pairing", None, data)
         tx.notify(owner_topic(principal.owner_id))
         tx.notify(pairing_topic(pairing_id))
-        updated = await tx.pairing(pairing_id)
-    assert updated is not None
+        updated = tx.pairing(pairing_id)
+        assert updated is not None
+        return updated, status
+
+    updated, status = await relay.store.write(decide)
     return json_response(pairing_info(updated, status))
 
 

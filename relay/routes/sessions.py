@@ -32,10 +32,10 @@ class SessionListQuery(BaseModel):
     before: datetime | None = None  # created_at of the last session of the previous page
 
 
-async def full_info(tx: Tx, sid: str) -> dict[str, Any]:
-    session = await tx.session(sid)
+def full_info(tx: Tx, sid: str) -> dict[str, Any]:
+    session = tx.session(sid)
     assert session is not None
-    return session_info(session, await tx.members(sid), await tx.wraps(sid))
+    return session_info(session, tx.members(sid), tx.wraps(sid))
 
 
 async def create_session(request: Request) -> Response:
@@ -59,30 +59,35 @@ async def create_session(request: Request) -> Response:
     if body.title is not None:
         check_envelope(body.title, sid=sid, epoch=0, sender="agent", loc=("body", "title"))
 
-    async with relay.store.write() as tx:
-        assert principal.agent_id is not None
-        agent = await tx.agent(principal.agent_id)
+    agent_id = principal.agent_id
+    assert agent_id is not None
+
+    def create(tx: Tx) -> dict[str, Any]:
+        agent = tx.agent(agent_id)
         assert agent is not None
         for member_id, x_key, ed_key in (("agent", agent["x25519"], agent["ed25519"]),
                                           ("owner", agent["owner_x25519"], agent["owner_ed25519"])):
             i, cert = by_id[member_id]
             if (cert.x25519, cert.ed25519) != (x_key, ed_key):
                 raise invalid(("body", "members", i), f"the {member_id} certificate's keys are not the {member_id}'s")
-        if await tx.session(sid) is not None:
+        if tx.session(sid) is not None:
             raise RelayError("conflict", "sid exists")
-        await tx.insert_session(
+        tx.insert_session(
             sid=sid, agent_id=agent["agent_id"], owner_id=agent["owner_id"], kind=body.kind,
             priority=body.priority, deadline=None if body.deadline is None else iso(body.deadline),
             is_public=body.is_public, public_mode=body.public_mode,
             title=None if body.title is None else body.title.wire(),
         )
         for m in body.members:
-            await tx.insert_member(sid, m.model_dump(), 0)
+            tx.insert_member(sid, m.model_dump(), 0)
         for w in body.wraps:
-            await tx.insert_wrap(sid, w.model_dump())
-        info = await full_info(tx, sid)
-        await tx.insert_event(agent["owner_id"], "session", sid, _session_event("created", info))
+            tx.insert_wrap(sid, w.model_dump())
+        info = full_info(tx, sid)
+        tx.insert_event(agent["owner_id"], "session", sid, _session_event("created", info))
         tx.notify(owner_topic(agent["owner_id"]))
+        return info
+
+    info = await relay.store.write(create)
     return json_response(info, 201)
 
 
@@ -103,8 +108,7 @@ async def list_sessions(request: Request) -> Response:
         if query.agent is not None and query.agent != principal.agent_id:
             raise RelayError("forbidden", "an agent lists only its own sessions")
         filters.update(agent_id=principal.agent_id)
-    async with relay.store.read() as tx:
-        rows = await tx.list_sessions(**filters)
+    rows = await relay.store.read(lambda tx: tx.list_sessions(**filters))
     return json_response({"sessions": [session_info(r) for r in rows]})
 
 
@@ -112,31 +116,37 @@ async def get_session(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay)
     sid = request.path_params["sid"]
-    async with relay.store.read() as tx:
-        await session_access(tx, principal, sid)
-        info = await full_info(tx, sid)
-    return json_response(info)
+
+    def read(tx: Tx) -> dict[str, Any]:
+        session_access(tx, principal, sid)
+        return full_info(tx, sid)
+
+    return json_response(await relay.store.read(read))
 
 
 async def close_session(request: Request) -> Response:
     relay = get_state(request)
     principal = await authenticate(request, relay, "owner", "agent")
     sid = request.path_params["sid"]
-    async with relay.store.write() as tx:
-        access = await session_access(tx, principal, sid)
+
+    def close(tx: Tx) -> dict[str, Any]:
+        access = session_access(tx, principal, sid)
         access.require_manager()
         owner_id = access.session["owner_id"]
         if access.session["status"] != "closed":
-            await tx.set_session_status(sid, "closed")
-            closed: list[Row] = await tx.close_requests(sid)
+            tx.set_session_status(sid, "closed")
+            closed: list[Row] = tx.close_requests(sid)
             for row in closed:
-                await tx.insert_event(owner_id, "status", sid, {**message_event(row), "status": "closed"})
-            info = await full_info(tx, sid)
-            await tx.insert_event(owner_id, "session", sid, _session_event("closed", info))
+                tx.insert_event(owner_id, "status", sid, {**message_event(row), "status": "closed"})
+            info = full_info(tx, sid)
+            tx.insert_event(owner_id, "session", sid, _session_event("closed", info))
             tx.notify(session_topic(sid))
             tx.notify(owner_topic(owner_id))
         else:
-            info = await full_info(tx, sid)
+            info = full_info(tx, sid)
+        return info
+
+    info = await relay.store.write(close)
     return json_response(info)
 
 
@@ -145,15 +155,16 @@ async def rotate_session(request: Request) -> Response:
     principal = await authenticate(request, relay, "owner", "agent")
     sid = request.path_params["sid"]
     body = await parse_body(request, wire.Rotation)
-    async with relay.store.write() as tx:
-        access = await session_access(tx, principal, sid)
+
+    def rotate(tx: Tx) -> dict[str, Any]:
+        access = session_access(tx, principal, sid)
         access.require_manager()
         access.require_open()
         session = access.session
         if body.epoch != session["epoch"] + 1:
             raise RelayError("epoch_conflict", f"the session is at epoch {session['epoch']}; rotate to "
                                                f"{session['epoch'] + 1}")
-        members = await tx.members(sid)
+        members = tx.members(sid)
         all_ids = {m["member_id"] for m in members}
         current = {m["member_id"] for m in members if m["removed_epoch"] is None}
         for i, member_id in enumerate(body.remove):
@@ -172,20 +183,23 @@ async def rotate_session(request: Request) -> Response:
                     loc=("body", "wraps"))
         if body.title is not None:
             check_envelope(body.title, sid=sid, epoch=body.epoch, sender=access.member_id, loc=("body", "title"))
-        if not await tx.advance_epoch(sid, session["epoch"], None if body.title is None else body.title.wire()):
+        if not tx.advance_epoch(sid, session["epoch"], None if body.title is None else body.title.wire()):
             raise RelayError("epoch_conflict")
         removed = [m for m in body.remove if m in current]
-        await tx.remove_members(sid, removed, body.epoch)
-        await tx.revoke_guests(sid, removed)
+        tx.remove_members(sid, removed, body.epoch)
+        tx.revoke_guests(sid, removed)
         for m in body.members:
-            await tx.insert_member(sid, m.model_dump(), body.epoch)
+            tx.insert_member(sid, m.model_dump(), body.epoch)
         for w in body.wraps:
-            await tx.insert_wrap(sid, w.model_dump())
-        info = await full_info(tx, sid)
-        await tx.insert_event(session["owner_id"], "session", sid, {**_session_event("rotated", info),
+            tx.insert_wrap(sid, w.model_dump())
+        info = full_info(tx, sid)
+        tx.insert_event(session["owner_id"], "session", sid, {**_session_event("rotated", info),
                                                                    "removed": sorted(body.remove)})
         tx.notify(session_topic(sid))
         tx.notify(owner_topic(session["owner_id"]))
+        return info
+
+    info = await relay.store.write(rotate)
     return json_response(info)
 
 

@@ -15,8 +15,7 @@ async def other_agent(asgi_client, owner):
 
 @pytest.fixture
 async def other_owner(asgi_client, relay_state):
-    async with relay_state.store.write() as tx:
-        await tx.add_setup_token(hash_token("hls_other"))
+    await relay_state.store.write(lambda tx: tx.add_setup_token(hash_token("hls_other")))
     return await relay_util.create_owner(asgi_client, "hls_other")
 
 
@@ -79,8 +78,8 @@ async def test_a_guest_after_expiry_or_revocation_gets_nothing(asgi_client, agen
     g1, t1 = await relay_util.add_guest(asgi_client, agent.headers, public_sid)
     g2, t2 = await relay_util.add_guest(asgi_client, agent.headers, public_sid)
     await asgi_client.delete(f"/v1/sessions/{public_sid}/guests/{g1}", headers=agent.headers)
-    async with relay_state.store.write() as tx:
-        await tx.run("UPDATE guests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE guest_id = ?", (g2,))
+    await relay_state.store.write(
+        lambda tx: tx.run("UPDATE guests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE guest_id = ?", (g2,)))
     await assert_all(asgi_client, relay_util.bearer(t1), reads(public_sid), 401, "token_revoked")
     await assert_all(asgi_client, relay_util.bearer(t2), reads(public_sid), 401, "token_expired")
 

@@ -7,6 +7,7 @@ import pytest
 import relay_util
 
 from hiloop import wire
+from relay.auth import hash_token
 from relay.broker import owner_topic
 from relay.routes.events import sse
 
@@ -45,8 +46,7 @@ async def test_the_feed_orders_open_requests_by_priority_then_deadline_then_age(
 
 async def test_the_feed_is_the_owners_own(asgi_client, agent, owner, relay_state, sid):
     await relay_util.send(asgi_client, agent.headers, sid, "agent", type="decision", requires_response=True)
-    async with relay_state.store.write() as tx:
-        await tx.add_setup_token(__import__("relay.auth").auth.hash_token("hls_two"))
+    await relay_state.store.write(lambda tx: tx.add_setup_token(hash_token("hls_two")))
     other = await relay_util.create_owner(asgi_client, "hls_two")
     assert (await asgi_client.get("/v1/feed", headers=other.headers)).json()["items"] == []
     r = await asgi_client.get("/v1/feed", headers=agent.headers)

@@ -7,9 +7,8 @@ pytestmark = pytest.mark.anyio
 
 
 async def expire_guest(relay_state, sid, guest_id):
-    async with relay_state.store.write() as tx:
-        await tx.run("UPDATE guests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE sid = ? AND guest_id = ?",
-                     (sid, guest_id))
+    await relay_state.store.write(lambda tx: tx.run(
+        "UPDATE guests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE sid = ? AND guest_id = ?", (sid, guest_id)))
 
 
 async def test_a_guest_link_for_a_public_session(asgi_client, agent, owner, public_sid):

@@ -35,8 +35,7 @@ async def test_a_used_setup_token_cannot_create_a_second_owner(asgi_client, rela
 
 async def test_an_existing_owner_id_is_a_conflict_and_keeps_the_setup_token(asgi_client, relay_state, owner,
                                                                            db_snapshot):
-    async with relay_state.store.write() as tx:
-        await tx.add_setup_token(relay_util_hash("hls_second"))
+    await relay_state.store.write(lambda tx: tx.add_setup_token(relay_util_hash("hls_second")))
     body, _, _ = relay_util.owner_create_body("hls_second")
     body["owner_id"] = owner.owner_id
     before = db_snapshot()
@@ -112,8 +111,8 @@ async def test_a_restart_before_setup_replaces_the_setup_token_and_prints_the_li
         app = create_app(config)
         async with app.router.lifespan_context(app) as state:
             tokens.append(state["relay"].setup_token)
-            async with state["relay"].store.read() as tx:
-                valid.append([await tx.setup_token_exists(relay_util_hash(t)) for t in tokens])
+            valid.append(await state["relay"].store.read(
+                lambda tx: [tx.setup_token_exists(relay_util_hash(t)) for t in tokens]))
     out = capsys.readouterr().out.splitlines()
     assert out == [f"Set-up link: http://127.0.0.1:9999/setup/{t}" for t in tokens]
     assert tokens[0] != tokens[1]

@@ -2,7 +2,7 @@ import anyio
 import pytest
 
 from relay.broker import InProcessBroker
-from relay.db.store import Store
+from relay.db.store import Store, Tx
 
 pytestmark = pytest.mark.anyio
 
@@ -16,47 +16,57 @@ async def store(tmp_path):
 
 
 async def test_a_failed_write_rolls_back_everything(store):
+    def fail(tx: Tx) -> None:
+        tx.add_setup_token("h1")
+        raise RuntimeError("fail")
+
     with pytest.raises(RuntimeError):
-        async with store.write() as tx:
-            await tx.add_setup_token("h1")
-            raise RuntimeError("fail")
-    async with store.read() as tx:
-        assert not await tx.setup_token_exists("h1")
+        await store.write(fail)
+    assert not await store.read(lambda tx: tx.setup_token_exists("h1"))
 
 
 async def test_wake_ups_are_published_only_after_a_commit(store):
+    def fail(tx: Tx) -> None:
+        tx.notify("t")
+        raise RuntimeError("fail")
+
     async with store.broker.subscribe("t") as sub:
         with pytest.raises(RuntimeError):
-            async with store.write() as tx:
-                tx.notify("t")
-                raise RuntimeError("fail")
+            await store.write(fail)
         assert not await sub.wait(0)
-        async with store.write() as tx:
-            tx.notify("t")
+        await store.write(lambda tx: tx.notify("t"))
         assert await sub.wait(0)
+
+
+async def test_a_read_sees_one_snapshot_and_no_uncommitted_write(store):
+    def write_then_check(tx: Tx) -> None:
+        tx.add_setup_token("h2")
+
+    await store.write(write_then_check)
+    assert await store.read(lambda tx: (tx.setup_token_exists("h2"), tx.owner_count())) == (True, 0)
 
 
 @pytest.mark.parametrize("checkpoints", range(8))
 async def test_cancelling_a_request_mid_transaction_leaves_the_store_usable(store, checkpoints):
-    async def read_forever():
+    def churn(tx: Tx) -> None:
+        tx.add_setup_token("x")
+        tx.consume_setup_token("x")
+
+    async def work_forever():
         while True:
-            async with store.read() as tx:
-                await tx.owner_count()
-            async with store.write() as tx:
-                await tx.add_setup_token("x")
-                await tx.consume_setup_token("x")
+            await store.read(lambda tx: tx.owner_count())
+            await store.write(churn)
 
     for _ in range(10):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(read_forever)
+            tg.start_soon(work_forever)
             for _ in range(checkpoints):
                 await anyio.lowlevel.checkpoint()
             tg.cancel_scope.cancel()
     with anyio.fail_after(5):
-        async with store.read() as tx:
-            assert await tx.owner_count() == 0
-        async with store.write() as tx:
-            await tx.add_setup_token("y")
+        assert await store.read(lambda tx: tx.owner_count()) == 0
+        await store.write(lambda tx: tx.add_setup_token("y"))
+        assert await store.read(lambda tx: tx.setup_token_exists("x")) is False
 
 
 async def test_a_subscriber_misses_no_publish_between_reset_and_wait():
