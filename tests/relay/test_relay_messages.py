@@ -239,3 +239,9 @@ async def test_typing_is_an_ephemeral_event_for_the_owner(asgi_client, agent, ow
     [event] = got["events"]
     assert (event["id"], event["kind"], event["sid"], event["data"]) == (None, "typing", sid, {"from": "agent"})
     assert got["cursor"] == 10**6
+
+
+async def test_typing_in_a_closed_session_is_session_closed(asgi_client, agent, sid):
+    await asgi_client.post(f"/v1/sessions/{sid}/close", headers=agent.headers)
+    r = await asgi_client.post(f"/v1/sessions/{sid}/typing", headers=agent.headers)
+    assert (r.status_code, r.json()["code"]) == (409, "session_closed")

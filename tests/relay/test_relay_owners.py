@@ -147,3 +147,12 @@ def _with_state(app, state):
         await app(scope, receive, send)
 
     return wrapped
+
+
+async def test_an_expired_challenge_does_not_sign_in(asgi_client, owner, relay_state):
+    challenge = (await asgi_client.post(f"/v1/owners/{owner.owner_id}/challenge")).json()["challenge"]
+    await relay_state.store.write(lambda tx: tx.run(
+        "UPDATE challenges SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE challenge = ?", (challenge,)))
+    sig = login_signature(owner.identity, owner.owner_id, challenge)
+    r = await asgi_client.post(f"/v1/owners/{owner.owner_id}/devices", json={"challenge": challenge, "sig": sig})
+    assert (r.status_code, r.json()["code"]) == (401, "unauthorized")

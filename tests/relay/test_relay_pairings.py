@@ -138,3 +138,26 @@ async def test_a_claim_long_poll_returns_as_soon_as_the_owner_approves(live_rela
                 assert r.status_code == 200
         assert result["status"] == "approved"
         assert result["api_key"].startswith("hlp_")
+
+
+async def test_a_pairing_left_pending_too_long_expires(asgi_client, owner, relay_state, db_snapshot):
+    identity, created = await start_pairing(asgi_client)
+    pid = created["pairing_id"]
+    await relay_state.store.write(lambda tx: tx.run(
+        "UPDATE pairings SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE pairing_id = ?", (pid,)))
+    r = await asgi_client.get(f"/v1/pairings/{pid}", params={"claim": created["claim"], "wait": 30})
+    assert r.json()["status"] == "expired" and r.json().get("api_key") is None
+    before = db_snapshot()
+    body = relay_util.approve_body(owner, pid, created["agent_id"], "bot", identity, secrets.token_bytes(32))
+    r = await asgi_client.post(f"/v1/pairings/{pid}/approve", headers=owner.headers, json=body)
+    assert (r.status_code, r.json()["code"]) == (409, "pairing_not_pending")
+    assert db_snapshot() == before
+
+
+async def test_agents_me_is_for_agents_only(asgi_client, owner, agent):
+    r = await asgi_client.get("/v1/agents/me", headers=owner.headers)
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    first = await asgi_client.get("/v1/agents/me", headers=agent.headers)
+    assert first.json()["last_seen"] is None  # a fresh agent; its first success records it
+    second = await asgi_client.get("/v1/agents/me", headers=agent.headers)
+    assert second.json()["last_seen"] is not None
