@@ -27,9 +27,11 @@ from relay.openapi import build_openapi
 from relay.routes import API
 from relay.routes.owners import relay_version
 from relay.state import RelayState
+from relay.times import iso_in
 from relay.web_routes import make_web_routes
 
 log = logging.getLogger("hiloop.relay")
+EVENT_RETENTION_SECONDS = 30 * 86400  # stored events older than this are pruned at start-up
 
 
 async def ensure_setup_token(state: RelayState) -> str | None:
@@ -57,6 +59,7 @@ def create_app(config: RelayConfig) -> Starlette:
         await store.open()
         state = RelayState(config=config, store=store, broker=broker, deadlines=DeadlineTask(store))
         try:
+            await store.write(lambda tx: tx.prune_events(iso_in(-EVENT_RETENTION_SECONDS)))
             state.setup_token = await ensure_setup_token(state)
             if state.setup_token is not None and config.announce_setup:
                 sys.stdout.write(f"Set-up link: {setup_link(config, state.setup_token)}\n")

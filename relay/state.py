@@ -25,4 +25,9 @@ class RelayState:
 
 
 def get_state(request: Request) -> RelayState:
-    return cast(RelayState, request.state.relay)
+    """The lifespan's state (servers without lifespan state get it from the app, where the lifespan
+    also leaves it)."""
+    state = request.scope.get("state", {}).get("relay")
+    if state is None:
+        state = request.app.state.relay
+    return cast(RelayState, state)

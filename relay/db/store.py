@@ -361,6 +361,10 @@ class Tx:
             "SELECT * FROM events WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?", (owner_id, after, limit)
         )
 
+    def prune_events(self, before: str) -> int:
+        """Forget stored events older than `before` (a client resuming from earlier re-reads state)."""
+        return self.run("DELETE FROM events WHERE created_at < ?", (before,))
+
     def last_event_id(self, owner_id: str) -> int:
         row = self.one("SELECT MAX(id) FROM events WHERE owner_id = ?", (owner_id,))
         return int(row[0]) if row and row[0] is not None else 0

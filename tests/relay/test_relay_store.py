@@ -80,3 +80,14 @@ async def test_a_subscriber_misses_no_publish_between_reset_and_wait():
         assert not await sub.wait(0)
         assert broker.waiting("a") == 1
     assert broker.waiting("a") == 0
+
+
+async def test_old_events_are_pruned(store):
+    def add(tx: Tx) -> None:
+        tx.insert_event("o_1", "session", None, {})
+        tx.run("UPDATE events SET created_at = '2000-01-01T00:00:00.000000Z'")
+        tx.insert_event("o_1", "session", None, {})
+
+    await store.write(add)
+    assert await store.write(lambda tx: tx.prune_events("2020-01-01T00:00:00.000000Z")) == 1
+    assert [r["id"] for r in await store.read(lambda tx: tx.events_after("o_1", 0, 10))] == [2]
