@@ -61,12 +61,16 @@ def page(browser: object) -> Iterator[object]:
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
     errors: list[str] = []
+    csp: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.js_errors = errors  # type: ignore[attr-defined]
     try:
         yield page
     finally:
         context.close()
+    assert csp == [], "the app broke its Content-Security-Policy"
+    assert errors == [], "uncaught errors in the page"
 
 
 # --- a static server for tests that need no relay -------------------------------------------------
@@ -150,7 +154,7 @@ def setup_owner_in_page(page: Any, relay_url: str, setup_token: str) -> str:
 
 
 @pytest.fixture
-def app_owner(page: Any, live_relay: Any) -> AppOwner:
+def app_owner(live_relay: Any, page: Any) -> AppOwner:
     page.set_default_timeout(DEFAULT_WAIT_MS)
     recovery = setup_owner_in_page(page, live_relay.url, live_relay.setup_token)
     return AppOwner(relay=live_relay, page=page, recovery_key=recovery)

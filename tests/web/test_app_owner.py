@@ -116,3 +116,53 @@ def test_the_inbox_puts_urgent_requests_first_then_the_nearest_deadline(app_agen
     page.goto(app_owner.relay.url + "/")
     titles = page.locator(".feed-item .feed-title")
     expect(titles).to_have_text(["Fire", "Sooner", "Later", "Whenever"])
+
+
+def test_refusing_a_pairing_in_the_page_tells_the_agent(app_owner, background):
+    import queue
+
+    from hiloop.errors import PairingError
+    from hiloop.pairing import pair_agent
+
+    page = app_owner.page
+    links: queue.Queue[str] = queue.Queue()
+    future = background.submit(pair_agent, app_owner.relay.url, "stranger", on_link=links.put, timeout=60)
+    page.goto(links.get(timeout=30))
+    page.get_by_role("button", name="Refuse").click()
+    expect(page.get_by_text("Refused. The agent was not paired.")).to_be_visible()
+    with pytest.raises(PairingError, match="refused"):
+        future.result(timeout=30)
+
+
+def test_a_pairing_link_whose_key_differs_from_the_relays_is_not_offered(app_owner, background):
+    import queue
+
+    from hiloop.crypto import Identity, b64u_encode
+    from hiloop.pairing import pair_agent
+
+    page = app_owner.page
+    links: queue.Queue[str] = queue.Queue()
+    background.submit(pair_agent, app_owner.relay.url, "mallory", on_link=links.put, timeout=20)
+    link = links.get(timeout=30)
+    page.goto(link.split("&a=")[0] + "&a=" + b64u_encode(Identity.generate().ed25519_pub))
+    expect(page.get_by_role("heading", name="Do not approve this pairing")).to_be_visible()
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    page.goto(link)
+    page.get_by_role("button", name="Refuse").click()
+    expect(page.get_by_text("Refused. The agent was not paired.")).to_be_visible()
+
+
+def test_the_app_fits_a_phone_screen(app_agent, app_owner):
+    page = app_owner.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    session = app_agent.create_session("A fairly long session title that has to wrap on a phone")
+    app_agent.send_message(session.id, DECISION + [{"type": "table", "headers": ["a", "b", "c", "d", "e", "f"],
+                                                     "rows": [["x" * 30] * 6]}])
+    page.goto(app_owner.relay.url + "/")
+    expect(page.locator(".feed-item")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator(".feed-title").click()
+    expect(page.locator(".timeline .item")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    box = page.get_by_role("button", name="Approve").bounding_box()
+    assert box is not None and box["height"] >= 44

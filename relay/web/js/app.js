@@ -16,9 +16,17 @@ import { startTicker } from "./time.js";
 
 // Secrets travel in link fragments (guest links, pairing links): read the fragment and take it out of
 // the address bar and history before anything else runs.
-const BOOT = { path: location.pathname, fragment: location.hash.replace(/^#/, "") };
-if (location.hash) history.replaceState(history.state, "", location.pathname + location.search);
-if (BOOT.fragment && BOOT.path.startsWith("/join/")) sessionStorage.setItem(`hiloop:join:${BOOT.path}`, BOOT.fragment);
+const BOOT = { path: location.pathname, fragment: "" };
+
+function takeFragment() {
+  if (!location.hash) return false;
+  BOOT.path = location.pathname;
+  BOOT.fragment = location.hash.replace(/^#/, "");
+  history.replaceState(history.state, "", location.pathname + location.search);
+  if (BOOT.path.startsWith("/join/")) sessionStorage.setItem(`hiloop:join:${BOOT.path}`, BOOT.fragment);
+  return true;
+}
+takeFragment();
 
 function fragmentFor(path) {
   if (BOOT.path === path && BOOT.fragment) return BOOT.fragment;
@@ -67,6 +75,8 @@ class App {
     }
     startTicker();
     window.addEventListener("popstate", () => this.rerender());
+    // the same link opened again in this tab only changes the fragment: take it and show the page anew
+    window.addEventListener("hashchange", () => { if (takeFragment()) this.rerender(); });
     window.addEventListener("hiloop:navigate", (ev) => this.navigate(ev.detail));
     window.addEventListener("unhandledrejection", (ev) => this.showError(ev.reason));
     if (this.owner) this.startEvents();
