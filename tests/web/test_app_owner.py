@@ -64,6 +64,24 @@ def test_pairing_in_the_page_gives_the_agent_its_owner(app_agent, app_owner):
     assert app_agent.agent_id.startswith("a_")
 
 
+def test_the_agents_page_shows_workload_answer_times_and_deadlines(app_agent, app_owner):
+    page = app_owner.page
+    page.goto(app_owner.relay.url + "/")
+    session = app_agent.create_session("Activity")
+    answered = app_agent.send_message(session.id, DECISION, deadline=600)
+    app_agent.send_message(session.id, DECISION)
+    item = page.locator(".feed-item[data-mid='%s']" % answered.id)
+    item.get_by_role("button", name="Approve").click()
+    expect(item).to_have_count(0)
+    page.goto(app_owner.relay.url + "/agents")
+    agent = page.locator(".agent", has_text="deploy-bot")
+    expect(agent.locator(".workload")).to_have_text("1")
+    expect(agent.locator(".sessions-count")).to_have_text("1 open of 1")
+    expect(agent.locator(".response-time")).to_have_text(re.compile(r"^\d+s$|^\d+m"))
+    expect(agent.locator(".sla")).to_have_text("1 kept, 0 missed")
+    expect(agent.locator(".last-seen")).to_have_text("just now")
+
+
 def test_a_button_decision_answered_in_the_page_reaches_the_waiting_agent(app_agent, app_owner, background):
     page = app_owner.page
     page.goto(app_owner.relay.url + "/")
