@@ -253,23 +253,24 @@ def test_agent_add_in_a_real_process_prints_the_link_waits_and_stores_the_key(
     live_relay: Any, recovery_key: str, capsys: pytest.CaptureFixture[str], hiloop_env: Path
 ) -> None:
     env = {**os.environ, "HILOOP_HOME": str(hiloop_env), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([HILOOP, "agent", "add", "build-bot", "--relay", live_relay.url, "--timeout", "20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:  # bounded: the process gives up after --timeout 20
-            lines.append(line)
-            if "/pair/" in line:
-                break
-        link = lines[-1].strip()
-        code, out, err = run(capsys, "pair", "approve", link)
-        assert (code, err) == (0, "")
-        rest, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with subprocess.Popen([HILOOP, "agent", "add", "build-bot", "--relay", live_relay.url, "--timeout", "20"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            lines = []
+            for line in proc.stdout:  # bounded: the process gives up after --timeout 20
+                lines.append(line)
+                if "/pair/" in line:
+                    break
+            link = lines[-1].strip()
+            code, out, err = run(capsys, "pair", "approve", link)
+            assert (code, err) == (0, "")
+            rest = proc.stdout.read()  # through the same buffered reader (communicate() would skip its buffer)
+            stderr = proc.stderr.read()
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     output = "".join(lines) + rest
     assert proc.returncode == 0, stderr
     assert stderr == ""
