@@ -36,7 +36,6 @@ POLL_BUSY = 0.03  # seconds between spool scans while events flow
 POLL_IDLE = 0.25
 SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
 LISTEN_WAIT = 25  # long-poll hold, seconds
-INACTIVE = 3600.0  # a session with no event for this long (and no SessionEnd) counts as over
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -413,12 +412,16 @@ class Daemon:
         if self.clients or self.waiters or spool.ready(self.paths.spool):
             return False
         now = time.time()
-        return all(m.ended or now - m.touched > INACTIVE for m in self.mirrors.values())
+        inactive = 2 * self.settings.daemon_idle  # a session quiet this long (and never ended) counts as over
+        return all(m.ended or now - m.touched > inactive for m in self.mirrors.values())
 
     async def watch_idle(self) -> None:
         while not self.stopping.is_set():
             await self._sleep(1.0)
-            if not self.idle():
+            if not self.paths.root.is_dir():
+                self.log("the plugin's data folder is gone: exiting")
+                self.stopping.set()
+            elif not self.idle():
                 self.last_busy = time.monotonic()
             elif time.monotonic() - self.last_busy > self.settings.daemon_idle:
                 self.log("idle: exiting")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import shlex
+import signal
 import subprocess
 import time
 import uuid
@@ -28,7 +31,7 @@ class Tmux:
         self.socket = f"hiloop-test-{uuid.uuid4().hex[:8]}"
         self.env = env
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "main", "-c", str(cwd),
-                   " ".join(shlex.quote(c) for c in command))
+                   "exec " + " ".join(shlex.quote(c) for c in command))
 
     def _tmux(self, *args: str) -> str:
         done = subprocess.run(["tmux", "-L", self.socket, *args], env=self.env, capture_output=True, text=True,
@@ -57,5 +60,22 @@ class Tmux:
     def send(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", "main", *keys)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop Claude Code and wait until it has exited (its hooks with it), then the tmux server."""
+        try:
+            pid = int(self._tmux("display-message", "-p", "-t", "main", "#{pane_pid}").strip())
+            fd = os.pidfd_open(pid)
+        except (RuntimeError, ValueError, OSError):
+            fd = None
+        if fd is not None:
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGHUP)
+                poller = select.poll()
+                poller.register(fd, select.POLLIN)
+                if not poller.poll(timeout * 1000):
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            finally:
+                os.close(fd)
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=self.env, capture_output=True, timeout=10)
