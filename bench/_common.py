@@ -369,6 +369,18 @@ def server_stack(hiloop_bin: Path) -> str:
         return "?"
 
 
+def code_version() -> str:
+    """The commit measured, and whether relay/ or hiloop/ differ from it in the working tree."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "relay", "hiloop"], cwd=REPO,
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "commit unknown"
+    return f"commit {head}" + (" (relay/ or hiloop/ modified in the working tree)" if dirty else "")
+
+
 def machine_line() -> str:
     m = machine()
     return (f"{m['nproc']} cores ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, {m['os']}, "
@@ -385,6 +397,11 @@ def command_line() -> str:
 
 
 FOUNDATION = "## Foundation"
+FOUNDATION_INTRO = """The relay's own targets (DESIGN §9): answer → waiting agent, ingest, 10,000 long-poll waiters. Each
+benchmark starts a real relay process the way the README runs it (`hiloop relay --port P --db TMP`,
+SQLite), talks to it over loopback only, and stops it when done; `--write` replaces its own block
+below. Run them one at a time on an otherwise idle machine: the relay and the load generator share
+the cores."""
 
 
 def write_results(key: str, block: str) -> None:
@@ -398,8 +415,10 @@ def write_results(key: str, block: str) -> None:
         _, after = rest.split(end, 1)
         text = before + new_block + after
     else:
-        if FOUNDATION not in text:
-            text = text.rstrip() + f"\n\n{FOUNDATION}\n\n"
+        if FOUNDATION not in text:  # the first section, right under the title
+            m = re.search(r"^## ", text, flags=re.M)
+            at = m.start() if m else len(text)
+            text = text[:at].rstrip() + f"\n\n{FOUNDATION}\n\n{FOUNDATION_INTRO}\n\n" + text[at:]
         head, _, tail = text.partition(FOUNDATION)
         m = re.search(r"^## ", tail, flags=re.M)
         section, rest = (tail[:m.start()], tail[m.start():]) if m else (tail, "")

@@ -206,7 +206,7 @@ def main() -> int:
             "",
             f"**{verdicts}.**",
             "",
-            f"Machine: {c.machine_line()}; relay stack: {res['stack']}.",
+            f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}.",
         ])
         c.write_results("answer_latency", block)
     return 0

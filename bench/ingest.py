@@ -164,36 +164,46 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     t = time.perf_counter()
     world = await c.make_world(relay.url, setup_link, tmp / "home", args.agents)
     await world.owner.aclose()
-    conns = [await c.RawConn.open(relay.port) for _ in range(args.agents)]
+    setup = await c.RawConn.open(relay.port)
     try:
-        agents = [await create_session(conn, creds) for conn, creds in zip(conns, world.agents)]
-        print(f"set-up: owner, {args.agents} agents paired, {args.agents} sessions in {time.perf_counter() - t:.1f} s",
-              file=sys.stderr)
-        t = time.perf_counter()
-        payload = plaintext(args.size)
-        per_agent = args.pool
-        for a in agents:
-            seal_pool(a, per_agent, payload)
-        body_len = len(agents[0].pool[0].split(b"\r\n\r\n", 1)[1])
-        print(f"sealed {per_agent * len(agents)} envelopes in {time.perf_counter() - t:.1f} s "
-              f"(request body {body_len} bytes)", file=sys.stderr)
-        await c.wait_idle(relay)
-        prof = Path(args.profile) if args.profile else None
-        if prof is not None:
-            prof.mkdir(parents=True, exist_ok=True)
-        ingest = await drive(conns, [a.pool for a in agents], 201, args.seconds, relay,
-                             prof / "ingest.txt" if prof else None)
-        await c.wait_idle(relay)
-        health = await drive(conns, [c.request_bytes("GET", "/v1/health")] * len(conns), 200, args.seconds, relay,
-                             prof / "health.txt" if prof else None)
-        # The messages are there: each session's last seq equals what its agent got 201 for.
-        status, body = await conns[0].request(c.request_bytes("GET", f"/v1/sessions/{agents[0].sid}",
-                                                              token=agents[0].token))
-        last_seq = json.loads(body)["last_seq"] if status == 200 else None
+        agents = [await create_session(setup, creds) for creds in world.agents]
     finally:
-        for conn in conns:
-            await conn.close()
-    return {"ingest": ingest, "health": health, "body_len": body_len, "last_seq": last_seq,
+        await setup.close()
+    print(f"set-up: owner, {args.agents} agents paired, {args.agents} sessions in {time.perf_counter() - t:.1f} s",
+          file=sys.stderr)
+    t = time.perf_counter()
+    payload = plaintext(args.size)
+    for a in agents:
+        seal_pool(a, args.pool, payload)
+    body_len = len(agents[0].pool[0].split(b"\r\n\r\n", 1)[1])
+    print(f"sealed {args.pool * len(agents)} envelopes in {time.perf_counter() - t:.1f} s "
+          f"(request body {body_len} bytes)", file=sys.stderr)
+    prof = Path(args.profile) if args.profile else None
+    if prof is not None:
+        prof.mkdir(parents=True, exist_ok=True)
+
+    async def phase(requests: list[list[bytes]] | list[bytes], expect: int, name: str) -> Phase:
+        # fresh connections per phase: the relay closes keep-alive connections idle for 5 s
+        await c.wait_idle(relay)
+        conns = [await c.RawConn.open(relay.port) for _ in range(args.agents)]
+        try:
+            return await drive(conns, requests, expect, args.seconds, relay, prof / f"{name}.txt" if prof else None)
+        finally:
+            for conn in conns:
+                await conn.close()
+
+    ingest = await phase([a.pool for a in agents], 201, "ingest")
+    health = await phase([c.request_bytes("GET", "/v1/health")] * args.agents, 200, "health")
+    # Every 201 is a stored message: the sessions' last seqs add up to the count of 201s.
+    check = await c.RawConn.open(relay.port)
+    stored = 0
+    for a in agents:
+        status, body = await check.request(c.request_bytes("GET", f"/v1/sessions/{a.sid}", token=a.token))
+        stored += json.loads(body)["last_seq"] if status == 200 else 0
+    await check.close()
+    if stored != ingest.ok:
+        raise RuntimeError(f"the relay got {ingest.ok} messages with 201 but its sessions hold {stored}")
+    return {"ingest": ingest, "health": health, "body_len": body_len, "stored": stored,
             "stack": c.server_stack(relay.hiloop_bin), "rss": relay.status().get("VmRSS", 0)}
 
 
@@ -207,9 +217,10 @@ def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
         rate = ph.counted / ph.window
         rows.append([label, f"{rate:,.0f}", ph.counted, f"{ph.window:.1f}", ph.errors,
                      f"{p(ph.latencies, 50):.1f}", f"{p(ph.latencies, 99):.1f}",
-                     f"{ph.relay_cpu * 100:.0f}%", f"{ph.client_cpu * 100:.0f}%"])
+                     f"{ph.relay_cpu * 100:.0f}%", f"{ph.relay_cpu / max(rate, 1e-9) * 1e6:.0f}",
+                     f"{ph.client_cpu * 100:.0f}%"])
     tbl = c.table(["requests", "per second", "count", "window s", "errors", "p50 ms", "p99 ms",
-                   "relay CPU", "load-gen CPU"], rows)
+                   "relay CPU", "relay CPU µs/req", "load-gen CPU"], rows)
     ingest: Phase = res["ingest"]
     rate = ingest.counted / ingest.window
     health_rate = res["health"].counted / res["health"].window
@@ -253,7 +264,7 @@ def main() -> int:
             "",
             f"**{verdict}.**",
             "",
-            f"Machine: {c.machine_line()}; relay stack: {res['stack']}.",
+            f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}.",
         ])
         c.write_results("ingest", block)
     return 0

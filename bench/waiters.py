@@ -119,6 +119,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         spy = relay.profile(args.profile_seconds, Path(args.profile) / "wake.txt")
         await asyncio.sleep(0.3)  # py-spy attaches
+    cpu0 = relay.cpu_seconds()
     t0 = time.perf_counter()
     for conn, raw in zip(post_conns, posts):
         conn.send(raw)
@@ -130,6 +131,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     _, pending = await asyncio.wait(tasks, timeout=max(1.0, budget))
     for task in pending:
         task.cancel()
+    wake_cpu = relay.cpu_seconds() - cpu0
     after = relay.status()
     if spy is not None:
         spy.wait(args.profile_seconds + 30)
@@ -159,7 +161,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     return {
         "before": before, "parked": parked, "after": after, "fds_before": fds_before, "fds_parked": fds_parked,
         "sent_at": sent_at, "parked_at": parked_at, "idle_after": idle_after, "posted": posted,
-        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "stack": c.server_stack(relay.hiloop_bin),
+        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "wake_cpu": wake_cpu, "stack": c.server_stack(relay.hiloop_bin),
     }
 
 
@@ -182,6 +184,8 @@ def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
         ["first waiter woken (response received)", f"{woke[0] * 1000:.0f} ms" if woke else "none"],
         ["p50 / p90 / p99 waiter woken" + ("" if res["t_all"] is not None else " (of those woken)"),
          f"{p(woke, 50) * 1000:.0f} / {p(woke, 90) * 1000:.0f} / {p(woke, 99) * 1000:.0f} ms" if woke else "-"],
+        ["relay CPU time spent waking them (per waiter)",
+         f"{res['wake_cpu'] * 1000:.0f} ms ({res['wake_cpu'] / args.waiters * 1e6:.0f} µs)"],
         [f"waiters woken within {TARGET_WAKE_S:g} s", f"{sum(1 for w in woke if w <= TARGET_WAKE_S):,} of {args.waiters:,}"],
         [f"all {args.waiters:,} waiters woken (last response received)",
          f"{res['t_all'] * 1000:.0f} ms" if res["t_all"] is not None
@@ -234,7 +238,7 @@ def main() -> int:
             "",
             f"**{verdicts}.**",
             "",
-            f"Machine: {c.machine_line()}; relay stack: {res['stack']}; RLIMIT_NOFILE {res['nofile']} for both "
+            f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}; RLIMIT_NOFILE {res['nofile']} for both "
             "processes.",
         ])
         c.write_results("waiters", block)
