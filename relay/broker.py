@@ -12,12 +12,21 @@ there, wait; after a wake-up, read again.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import anyio
+
+
+_TICKS = itertools.count(1)
+
+
+def tick() -> int:
+    """A process-wide, strictly increasing counter that orders wake-ups and reads (see longpoll.Coalescer)."""
+    return next(_TICKS)
 
 
 def session_topic(sid: str) -> str:
@@ -38,10 +47,12 @@ class Subscription:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self._payloads: list[dict[str, Any]] = []
+        self.woken_tick = 0  # when the last wake-up came (a read started after it sees what woke us)
 
     def notify(self, payload: dict[str, Any] | None) -> None:
         if payload is not None:
             self._payloads.append(payload)
+        self.woken_tick = tick()
         self._event.set()
 
     def reset(self) -> None:

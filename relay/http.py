@@ -47,5 +47,10 @@ def parse_query(request: Request, model: type[M]) -> M:
         raise from_validation_error(exc, ("query",)) from exc
 
 
+def json_bytes(data: Any) -> bytes:
+    """The body JSONResponse would send."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
 def json_response(data: Any, status: int = 200) -> Response:
     return JSONResponse(data, status_code=status)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from relay.broker import Broker
 from relay.config import RelayConfig
 from relay.db.store import Store
+from relay.longpoll import Coalescer
 
 if TYPE_CHECKING:
     from relay.deadlines import DeadlineTask
@@ -21,6 +22,7 @@ class RelayState:
     store: Store
     broker: Broker
     deadlines: DeadlineTask
+    coalescer: Coalescer = field(default_factory=Coalescer)  # shared timeline reads of woken waiters
     setup_token: str | None = field(default=None, repr=False)  # plaintext, this process only, never stored
 
 

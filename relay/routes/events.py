@@ -37,7 +37,7 @@ async def next_events(relay: RelayState, owner_id: str, sub: Subscription, after
     """Stored events after `after`, then any ephemeral ones (typing) published to `sub`; waits up to
     `wait` seconds when there are none. `sub` must be subscribed to the owner's topic before the call."""
 
-    async def read() -> list[dict[str, Any]] | None:
+    async def read(_cutoff: int) -> list[dict[str, Any]] | None:
         ephemeral = sub.take_payloads()
         rows = await relay.store.read(lambda tx: tx.events_after(owner_id, after, limit))
         events = [event_out(r) for r in rows] + ephemeral

@@ -16,7 +16,7 @@ from relay.broker import owner_topic, session_topic
 from relay.checks import check_envelope
 from relay.db.store import Row, Tx
 from relay.errors import RelayError, invalid
-from relay.http import json_response, parse_body, parse_query
+from relay.http import json_bytes, json_response, parse_body, parse_query
 from relay.longpoll import wait_for
 from relay.render import message_event, message_out, message_stored
 from relay.routing import Api
@@ -102,20 +102,32 @@ async def timeline(request: Request) -> Response:
     access = await relay.store.read(lambda tx: session_access(tx, principal, sid))
     wait = 0.0 if access.session["status"] != "open" else min(query.wait, relay.config.max_wait)
 
-    async def read() -> list[Row] | None:
-        rows = await relay.store.read(lambda tx: tx.messages_after(sid, query.after, query.limit))
-        return rows or None
 
-    rows = await wait_for(relay.broker, (session_topic(sid),), wait, read, return_on_wake=True) or []
-    session = await relay.store.read(lambda tx: tx.session(sid))
-    assert session is not None
-    return json_response({
-        "sid": sid,
-        "messages": [message_out(r) for r in rows],
-        "cursor": rows[-1]["seq"] if rows else query.after,
-        "session_status": session["status"],
-        "epoch": session["epoch"],
-    })
+    def rows_and_session(tx: Tx) -> tuple[list[Row], Row]:
+        rows = tx.messages_after(sid, query.after, query.limit)
+        session = tx.session(sid)
+        assert session is not None
+        return rows, session
+
+    async def snapshot() -> tuple[bool, bytes]:
+        """The whole response body, from one read: shared by every waiter asking the same thing."""
+        rows, session = await relay.store.read(rows_and_session)
+        return bool(rows), json_bytes({
+            "sid": sid,
+            "messages": [message_out(r) for r in rows],
+            "cursor": rows[-1]["seq"] if rows else query.after,
+            "session_status": session["status"],
+            "epoch": session["epoch"],
+        })
+
+    latest = [b""]
+
+    async def read(cutoff: int) -> bytes | None:
+        found, latest[0] = await relay.coalescer.run(("timeline", sid, query.after, query.limit), cutoff, snapshot)
+        return latest[0] if found else None
+
+    body = await wait_for(relay.broker, (session_topic(sid),), wait, read, return_on_wake=True) or latest[0]
+    return Response(body, media_type="application/json")
 
 
 async def get_message(request: Request) -> Response:

@@ -77,7 +77,7 @@ async def get_pairing(request: Request) -> Response:
     if not same_hash(hash_token(query.claim), row["claim_hash"]):
         raise RelayError("unauthorized", "wrong claim secret")
 
-    async def settled() -> Row | None:
+    async def settled(_cutoff: int) -> Row | None:
         current = await _pairing(relay, pairing_id)
         return None if status_of(current) == "pending" else current
 
