@@ -42,7 +42,7 @@ export async function sessionTitle(owner, session, cache) {
   if (cache.has(key)) return cache.get(key);
   let title = "";
   try {
-    const kr = await owner.keyring(session.sid);
+    const kr = await owner.keyring(session.sid, session);
     const o = await kr.open(session.title).catch(async (err) => {
       if (!(err instanceof CryptoError)) throw err;
       return (await owner.refreshKeyring(session.sid)).open(session.title);
@@ -94,7 +94,7 @@ export async function feedPage(root, { owner, app }) {
     if (opened.has(key)) return opened.get(key);
     let result = null;
     try {
-      const kr = await owner.keyring(item.session.sid);
+      const kr = await owner.keyring(item.session.sid, item.session);
       let o;
       try {
         o = await kr.open(item.message.envelope);
@@ -110,11 +110,32 @@ export async function feedPage(root, { owner, app }) {
     return result;
   }
 
-  async function card(item) {
+  /** A card at once from routing metadata; its title and content fill in once decrypted. */
+  function shell(item) {
     const { session, message } = item;
-    const [title, o, agent] = await Promise.all([sessionTitle(owner, session, titles), openMessage(item), owner.agentName(session.agent_id)]);
-    const href = `/s/${encodeURIComponent(session.sid)}`;
     const meta = message.meta;
+    const href = `/s/${encodeURIComponent(session.sid)}`;
+    const agentEl = h("span", { class: "agent-name" });
+    const titleEl = navLink(href, { class: "feed-title" }, "…");
+    const bodyEl = h("div", { class: "feed-body" }, h("p", { class: "muted" }, "Decrypting…"));
+    const el = h("li", { class: ["feed-item", `priority-${meta.priority}`], dataset: { sid: session.sid, mid: message.mid } },
+      h("div", { class: "item-head" },
+        h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority),
+        agentEl,
+        meta.type ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
+        meta.deadline ? countdown(meta.deadline) : null,
+        h("span", { class: "item-time" }, timeEl(message.created_at))),
+      titleEl, bodyEl);
+    el.fill = () => fill(item, { agentEl, titleEl, bodyEl, href });
+    return el;
+  }
+
+  async function fill(item, { agentEl, titleEl, bodyEl, href }) {
+    const { session, message } = item;
+    const meta = message.meta;
+    const [title, o, agent] = await Promise.all([sessionTitle(owner, session, titles), openMessage(item), owner.agentName(session.agent_id)]);
+    agentEl.textContent = agent;
+    titleEl.textContent = title || "(untitled session)";
     const payload = o?.payload;
     const body = [];
     if (!o) {
@@ -137,16 +158,10 @@ export async function feedPage(root, { owner, app }) {
         body.push(navLink(href, { class: "btn btn-primary btn-small" }, "Open to answer"));
       }
     }
-    return h("li", { class: ["feed-item", `priority-${meta.priority}`], dataset: { sid: session.sid, mid: message.mid } },
-      h("div", { class: "item-head" },
-        h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority),
-        h("span", { class: "agent-name" }, agent),
-        meta.type ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
-        meta.deadline ? countdown(meta.deadline) : null,
-        h("span", { class: "item-time" }, timeEl(message.created_at))),
-      navLink(href, { class: "feed-title" }, title || "(untitled session)"),
-      ...body);
+    bodyEl.replaceChildren(...body);
   }
+
+  const cards = new Map(); // sid/mid -> card element (decrypted once, kept across refreshes)
 
   let running = null;
   let again = false;
@@ -162,9 +177,21 @@ export async function feedPage(root, { owner, app }) {
           owner.api.get("/v1/feed"), owner.api.get("/v1/sessions", { status: "open", limit: 50 }),
         ]);
         const open = sortFeed(items.filter((it) => !answered.has(`${it.session.sid}/${it.message.mid}`)));
-        const cards = await mapLimit(open, PARALLEL, card);
-        list.replaceChildren(...cards);
-        empty.hidden = cards.length > 0;
+        const fresh = [];
+        const els = open.map((it) => {
+          const key = `${it.session.sid}/${it.message.mid}`;
+          if (!cards.has(key)) {
+            const el = shell(it);
+            cards.set(key, el);
+            fresh.push(el);
+          }
+          return cards.get(key);
+        });
+        const live = new Set(open.map((it) => `${it.session.sid}/${it.message.mid}`));
+        for (const key of [...cards.keys()]) if (!live.has(key)) cards.delete(key);
+        list.replaceChildren(...els);
+        empty.hidden = els.length > 0;
+        await mapLimit(fresh, PARALLEL, (el) => el.fill());
         const rows = await mapLimit(sessions, PARALLEL, async (s) => h("li", { dataset: { sid: s.sid } },
           navLink(`/s/${encodeURIComponent(s.sid)}`, {}, (await sessionTitle(owner, s, titles)) || "(untitled session)"),
           " ", h("span", { class: "muted" }, `${await owner.agentName(s.agent_id)} · ${relative(s.updated_at)}`),
