@@ -100,8 +100,8 @@ class Http:
             if isinstance(detail, list) and detail:
                 parts = [_describe(d) for d in detail[:3]]
                 message = f"{message}: {'; '.join(parts)}"
-            elif isinstance(detail, str) and detail and detail != message:
-                message = f"{message}: {detail}"
+            elif isinstance(detail, str) and detail:
+                message = detail  # the specific reason; `error` is the code's generic sentence
             raise error_for_status(resp.status_code, data["code"], message, detail)
         raise error_for_status(resp.status_code, f"http_{resp.status_code}", resp.reason_phrase or "error")
 

@@ -87,6 +87,7 @@ class AsyncHiloopClient:
         self._http = Http(url, credentials.api_key, transport=transport, timeout=timeout)
         self._keyrings = Keyrings(self._http, self._identity, lambda _sid: "agent", self._root_for)
         self._requests: dict[tuple[str, str], tuple[int, datetime | None, str | None]] = {}
+        self._latest_requests: dict[str, str] = {}  # session id -> newest request sent by this client
 
     # --- identity ---------------------------------------------------------------------------------
 
@@ -206,6 +207,8 @@ class AsyncHiloopClient:
         )
         stored = await self._send(session_id, payload, meta)
         self._requests[(session_id, stored.mid)] = (stored.seq, meta.deadline, default_action)
+        if needs:
+            self._latest_requests[session_id] = stored.mid
         return SentMessage(
             id=stored.mid, seq=stored.seq, session_id=session_id, status=stored.status, created_at=stored.created_at
         )
@@ -234,18 +237,22 @@ class AsyncHiloopClient:
     async def await_response(
         self,
         session_id: str,
-        message_id: str,
+        message_id: str | None = None,
         timeout: float | None = 300,
         *,
         accept_roles: Sequence[str] = OWNER_ONLY,
     ) -> Response:
         """Wait for a verified answer to a request and return it.
 
+        `message_id` defaults to this agent's newest request in the session that expects an answer.
+
         Only answers signed by a member whose certificate has a role in `accept_roles` count (the owner
         by default; `("owner", "guest")` for polls); anything else is ignored. When the request's
         deadline passes first, a Response with `expired=True` and the request's `default_action` is
         returned. Raises ResponseTimeout when `timeout` seconds pass first.
         """
+        if message_id is None:
+            message_id = await self._latest_request(session_id)
         found, expired = await self._watch(
             session_id, message_id, accept_roles, lambda rs: bool(rs), timeout, expire=True
         )
@@ -256,6 +263,23 @@ class AsyncHiloopClient:
         raise ResponseTimeout(
             f"no answer to {message_id} within {timeout:g} s", session_id=session_id, message_id=message_id
         )
+
+    async def _latest_request(self, sid: str) -> str:
+        """The newest message this agent sent in `sid` that requires a response."""
+        if sid in self._latest_requests:
+            return self._latest_requests[sid]
+        after, newest = 0, None
+        while True:
+            data = await self._fetch(sid, after, 0, PAGE)
+            for m in data.messages:
+                if m.from_ == "agent" and m.meta.requires_response:
+                    newest = m.mid
+            after = max(after, data.cursor)
+            if len(data.messages) < PAGE:
+                break
+        if newest is None:
+            raise NotFound(404, "not_found", f"session {sid} has no request from this agent to wait for")
+        return newest
 
     async def responses(
         self,

@@ -119,7 +119,7 @@ class HiloopClient:
     def await_response(
         self,
         session_id: str,
-        message_id: str,
+        message_id: str | None = None,
         timeout: float | None = 300,
         *,
         accept_roles: Sequence[str] = OWNER_ONLY,

@@ -154,3 +154,31 @@ async def test_waiting_on_a_closed_session_is_a_conflict_not_a_hang(agent: Async
     assert info.value.code == "session_closed"
     with pytest.raises(Conflict):
         await agent.send_message(session.id, [{"type": "text", "text": "too late"}])
+
+
+async def test_await_response_without_a_message_id_waits_for_the_newest_request(
+    agent: AsyncHiloopClient, owner: AsyncOwnerClient
+) -> None:
+    session = await agent.create_session("Two questions")
+    first = await agent.send_message(session.id, DECISION)
+    await agent.send_message(session.id, [{"type": "text", "text": "context, not a request"}])
+    second = await agent.send_message(session.id, DECISION)
+    await owner.respond(session.id, first.id, action="deny")
+    await owner.respond(session.id, second.id, action="approve")
+    with anyio.fail_after(5):
+        response = await agent.await_response(session.id, timeout=30)
+    assert (response.request_id, response.action) == (second.id, "approve")
+    fresh = AsyncHiloopClient()  # another process finds the newest request from the timeline
+    try:
+        with anyio.fail_after(5):
+            again = await fresh.await_response(session.id, timeout=30)
+    finally:
+        await fresh.aclose()
+    assert (again.request_id, again.action) == (second.id, "approve")
+
+
+async def test_await_response_in_a_session_without_requests_is_not_found(agent: AsyncHiloopClient) -> None:
+    session = await agent.create_session("Only a report")
+    await agent.send_message(session.id, [{"type": "text", "text": "All green"}], type="report")
+    with pytest.raises(NotFound, match="no request"):
+        await agent.await_response(session.id, timeout=1)
