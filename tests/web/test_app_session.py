@@ -134,3 +134,27 @@ def test_closing_a_session_in_the_page_closes_it_for_the_agent(app_agent, app_ow
     expect(page.locator(".session-meta .badge.status-closed")).to_have_text("closed")
     expect(page.get_by_text("This session is closed.")).to_be_visible()
     assert app_agent.get_session(session.id).status == "closed"
+
+
+def test_the_agent_typing_shows_in_the_open_session(app_agent, app_owner):
+    import httpx
+
+    session = app_agent.create_session("Typing")
+    page = open_session(app_owner, session)
+    expect(page.locator(".live-dot.live")).to_be_attached()
+    key = app_agent._async.credentials.api_key  # noqa: SLF001
+    r = httpx.post(f"{app_agent.base_url}/v1/sessions/{session.id}/typing", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 204
+    expect(page.locator(".typing")).to_have_text("deploy-bot is typing…")
+
+
+def test_a_reaction_from_the_page_reaches_the_agent_and_shows_on_the_message(app_agent, app_owner):
+    session = app_agent.create_session("Reactions")
+    sent = app_agent.send_message(session.id, [{"type": "text", "text": "Deployed to staging"}])
+    page = open_session(app_owner, session)
+    item = page.locator(".timeline .item", has_text="Deployed to staging")
+    item.get_by_role("button", name="React with 👍").click()
+    expect(item.locator(".reaction-list")).to_have_text("👍")
+    timeline = app_agent.get_session_timeline(session.id)
+    reactions = [(m.role, m.content.get("to"), m.content.get("emoji")) for m in timeline.messages if m.content.get("type") == "reaction"]
+    assert reactions == [("owner", sent.id, "👍")]

@@ -180,7 +180,10 @@ class App {
     const view = new SessionView(this.owner, sid);
     const onEvent = (ev) => {
       const { kind, data } = ev.detail;
-      if (kind === "typing" && data?.sid === sid && data?.data?.from !== "owner") view.showTyping(view.agentName || "The agent");
+      const from = data?.data?.from;
+      if (kind === "typing" && data?.sid === sid && from && from !== "owner") {
+        view.showTyping(from === "agent" ? view.agentName || "The agent" : view.kr?.members.get(from)?.role === "guest" ? "A guest" : from);
+      }
     };
     window.addEventListener("hiloop:event", onEvent);
     const cleanup = () => {

@@ -12,6 +12,7 @@ import { countdown, parseTime, timeEl } from "./time.js";
 
 const PAGE = 200;
 const HOLD = 25;
+const REACTIONS = ["👍", "👀", "✅"];
 const ROLE_NAMES = { agent: "Agent", owner: "Owner", guest: "Guest", reader: "Reader" };
 
 /**
@@ -144,6 +145,16 @@ export class SessionView {
     const stored = await sealAndSend(this.p, this.sid, payload, meta);
     this.kr = await this.p.keyring(this.sid);
     return stored;
+  }
+
+  async react(mid, emoji, button) {
+    button.disabled = true;
+    try {
+      await this.send({ v: 1, type: "reaction", to: mid, emoji }, { type: "reaction", reply_to: mid });
+    } catch (err) {
+      button.disabled = false;
+      throw err;
+    }
   }
 
   async respond(request, answer) {
@@ -381,7 +392,11 @@ export class SessionView {
     } else {
       body = h("div", { class: "item-body muted" }, `(a ${String(p.type)} message)`);
     }
-    const reactions = item.reactions?.length ? h("div", { class: "reactions" }, item.reactions.join(" ")) : null;
+    const reactions = h("div", { class: "reactions" },
+      item.reactions?.length ? h("span", { class: "reaction-list" }, item.reactions.join(" ")) : null,
+      opened.sender !== this.p.myId && this.info.status === "open" && this.p.canAnswer(this.info) ? REACTIONS.map((emoji) =>
+        h("button", { type: "button", class: "react", title: `React with ${emoji}`, "aria-label": `React with ${emoji}`,
+          on: { click: (ev) => this.react(m.mid, emoji, ev.currentTarget) } }, emoji)) : null);
     return h("li", {
       class: ["item", `from-${opened.role}`, opened.sender === this.p.myId ? "mine" : null, rs ? `request request-${rs.state}` : null,
         meta.type === "permission_request" ? "permission" : null],
