@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from importlib.metadata import PackageNotFoundError, version
 
@@ -23,6 +24,7 @@ from relay.times import iso_in
 CHALLENGE_TTL = 300  # seconds a sign-in challenge stays valid
 
 
+@functools.cache
 def relay_version() -> str:
     try:
         return version("hiloop")
