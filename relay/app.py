@@ -3,7 +3,6 @@ broker and the deadline task and hands them to requests as typed state (`relay.s
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +29,6 @@ from relay.state import RelayState
 from relay.times import iso_in
 from relay.web_routes import make_web_routes
 
-log = logging.getLogger("hiloop.relay")
 EVENT_RETENTION_SECONDS = 30 * 86400  # stored events older than this are pruned at start-up
 
 

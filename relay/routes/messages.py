@@ -102,7 +102,6 @@ async def timeline(request: Request) -> Response:
     access = await relay.store.read(lambda tx: session_access(tx, principal, sid))
     wait = 0.0 if access.session["status"] != "open" else min(query.wait, relay.config.max_wait)
 
-
     def rows_and_session(tx: Tx) -> tuple[list[Row], Row]:
         rows = tx.messages_after(sid, query.after, query.limit)
         session = tx.session(sid)
