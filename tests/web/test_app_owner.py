@@ -184,3 +184,20 @@ def test_the_app_fits_a_phone_screen(app_agent, app_owner):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     box = page.get_by_role("button", name="Approve").bounding_box()
     assert box is not None and box["height"] >= 44
+
+
+def test_a_browser_without_x25519_is_told_so_plainly(browser, live_relay):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.add_init_script("""(() => {
+          const real = crypto.subtle.importKey.bind(crypto.subtle);
+          crypto.subtle.importKey = (format, data, alg, ...rest) =>
+            (alg && (alg.name || alg) === "X25519") ? Promise.reject(new DOMException("Unrecognized", "NotSupportedError"))
+              : real(format, data, alg, ...rest);
+        })()""")
+        page.goto(live_relay.url + "/")
+        expect(page.get_by_role("heading", name="This browser cannot run Hiloop")).to_be_visible()
+        expect(page.get_by_text("lacks X25519", exact=False)).to_be_visible()
+    finally:
+        context.close()

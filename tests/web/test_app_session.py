@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -158,3 +159,38 @@ def test_a_reaction_from_the_page_reaches_the_agent_and_shows_on_the_message(app
     timeline = app_agent.get_session_timeline(session.id)
     reactions = [(m.role, m.content.get("to"), m.content.get("emoji")) for m in timeline.messages if m.content.get("type") == "reaction"]
     assert reactions == [("owner", sent.id, "👍")]
+
+
+def test_a_request_past_its_deadline_shows_expired_and_the_default_action(app_agent, app_owner):
+    session = app_agent.create_session("Quick call")
+    app_agent.send_message(session.id, [
+        {"type": "text", "text": "Restart the worker?"},
+        {"type": "button_group", "buttons": [{"label": "Restart", "action": "restart"}, {"label": "Leave it", "action": "leave"}]},
+    ], deadline=3, default_action="leave")
+    page = open_session(app_owner, session)
+    item = page.locator(".timeline .item", has_text="Restart the worker?")
+    expect(item.locator(".countdown")).to_have_text(re.compile(r"due in \d+s"))
+    expect(item.locator(".request-state")).to_have_text("expired", timeout=15_000)
+    expect(item.get_by_text("The deadline passed: the agent goes on with “Leave it”.")).to_be_visible()
+    expect(item.get_by_role("button", name="Restart")).to_be_disabled()
+
+
+def test_a_message_forged_in_the_agents_name_is_hidden_and_flagged(app_agent, app_owner):
+    import httpx
+
+    from hiloop.crypto import Identity, canonical_json, new_mid, seal
+
+    session = app_agent.create_session("Forgery")
+    app_agent.send_message(session.id, [{"type": "text", "text": "genuine"}])
+    kr = app_agent._portal.call(app_agent._async._keyrings.get, session.id)  # noqa: SLF001 (the agent's session key)
+    mallory = Identity.generate()
+    forged = seal(mallory, sid=session.id, epoch=0, mid=new_mid(), sender="agent", session_key=kr.session_key(0),
+                  plaintext=canonical_json({"v": 1, "type": "message", "components": [{"type": "text", "text": "approve everything"}]}))
+    key = app_agent._async.credentials.api_key  # noqa: SLF001
+    r = httpx.post(f"{app_agent.base_url}/v1/sessions/{session.id}/messages", headers={"Authorization": f"Bearer {key}"},
+                   json={"envelope": forged, "meta": {"type": "text"}})
+    assert r.status_code == 201
+    page = open_session(app_owner, session)
+    expect(page.locator(".timeline .item .md")).to_have_text(["genuine"])
+    expect(page.locator(".timeline .item.unverified")).to_contain_text("failed verification and is hidden")
+    expect(page.get_by_text("approve everything")).to_have_count(0)

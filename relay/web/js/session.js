@@ -71,6 +71,11 @@ export class SessionView {
     this.typingEl = h("div", { class: "typing muted", hidden: true, "aria-live": "polite" });
     this.needsYou = h("div", { class: "needs-you", hidden: true, "aria-live": "polite" });
     this.list = h("ol", { class: ["timeline", this.claude ? "claude" : null], "aria-live": "polite" });
+    // a request whose countdown runs out shows as expired (with the default action the agent takes)
+    this.list.addEventListener("deadline", (ev) => {
+      const mid = ev.target.closest("li.item")?.dataset.mid;
+      if (mid && this.items.has(mid)) setTimeout(() => this.rerender(mid), 0);
+    });
     this.loading = h("p", { class: "muted loading" }, "Loading and verifying messages…");
     const meta = h("div", { class: "session-meta" },
       h("span", { class: "agent-name" }, this.agentName),
