@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from hiloop_hooks import events, inbox, permission, questions, spool
@@ -154,7 +155,7 @@ class Daemon:
         async with self._create_lock:
             if m.sid is None:
                 if not title_from.get("prompt"):
-                    prompt = self._prompt_after(m.claude_id, spool.ready(self.paths.spool))
+                    prompt = first_prompt(m.claude_id, in_order(spool.ready(self.paths.spool)))
                     title_from = {**title_from, "prompt": prompt} if prompt else title_from
                 m.sid = await self.backend.create_session(title(title_from))
                 self.log(f"session {m.sid} mirrors a Claude Code session")
@@ -168,17 +169,17 @@ class Daemon:
         """Send spooled events forever, oldest first; back off while the relay is down."""
         failures = 0
         while not self.stopping.is_set():
-            files = spool.ready(self.paths.spool)
-            if not files:
+            batch = in_order(spool.ready(self.paths.spool))
+            if not batch:
                 await self._sleep(POLL_IDLE if time.monotonic() - self.last_busy > 2 else POLL_BUSY)
                 continue
             held: set[str] = set()
             sent = 0
             try:
-                for path in files:
+                for path, event in batch:
                     if self.stopping.is_set():
                         return
-                    if await self.send_file(path, files, held):
+                    if await self.send_event(path, event, batch, held):
                         sent += 1
                 failures = 0
             except RelayDown:
@@ -191,14 +192,11 @@ class Daemon:
             else:
                 await self._sleep(POLL_IDLE)  # only held events: a new session waiting for its first prompt
 
-    async def send_file(self, path: os.PathLike[str], batch: list[Any], held: set[str]) -> bool:
+    async def send_event(self, path: Path, event: dict[str, Any], batch: Batch, held: set[str]) -> bool:
         """Send one spooled event (False when it waits: its session is held back this round)."""
-        event = spool.read(path)  # type: ignore[arg-type]
-        if event is None:
-            return False
         claude_id = str(event.get("session_id") or "")
         if not claude_id:
-            os.unlink(path)
+            path.unlink(missing_ok=True)
             return False
         if claude_id in held:
             return False
@@ -209,36 +207,29 @@ class Daemon:
         if m.sid is None:
             title_from = dict(event)
             if name == "SessionStart":
-                later = [p for p in batch if p != path and _session_of(p) == claude_id]
+                later = [e for p, e in batch if p != path and e.get("session_id") == claude_id]
                 if not later and _age(path) < SESSION_START_HOLD:
                     held.add(claude_id)  # the session appears with its first prompt, which makes its title
                     return False
-                prompt = self._prompt_after(claude_id, batch)
+                prompt = first_prompt(claude_id, batch)
                 if prompt:
                     title_from["prompt"] = prompt
             try:
                 await self.ensure_session(m, title_from)
             except Rejected:
                 self.log("the relay refused to create a session; events of this Claude Code session are dropped")
-                os.unlink(path)
+                path.unlink(missing_ok=True)
                 return False
         assert m.sid is not None
         try:
             await self.backend.send_event(m.sid, name, data)
         except Rejected:
             self.log(f"the relay refused a {name} event; dropped")
-        os.unlink(path)
+        path.unlink(missing_ok=True)
         if name == "SessionEnd":
             m.ended = True
             self._save()
         return True
-
-    def _prompt_after(self, claude_id: str, batch: list[Any]) -> str | None:
-        for path in batch:
-            event = spool.read(path)
-            if event and event.get("session_id") == claude_id and event.get("hook_event_name") == "UserPromptSubmit":
-                return str(event.get("prompt") or "")
-        return None
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -475,9 +466,35 @@ def _age(path: os.PathLike[str]) -> float:
         return SESSION_START_HOLD
 
 
-def _session_of(path: os.PathLike[str]) -> str | None:
-    event = spool.read(path)  # type: ignore[arg-type]
-    return str(event.get("session_id")) if event else None
+Batch = list[tuple[Path, dict[str, Any]]]
+
+
+def in_order(paths: list[Path]) -> Batch:
+    """The spooled events, oldest first, except that a tool's PreToolUse always precedes its
+    PostToolUse (async hooks may finish writing out of order)."""
+    batch = [(p, e) for p in paths if (e := spool.read(p)) is not None]
+    out: Batch = []
+    placed: set[int] = set()
+    for i, (path, event) in enumerate(batch):
+        if i in placed:
+            continue
+        tool_use = event.get("tool_use_id")
+        if tool_use and event.get("hook_event_name") in ("PostToolUse", "PostToolUseFailure"):
+            for j in range(i + 1, len(batch)):
+                other = batch[j][1]
+                if j not in placed and other.get("tool_use_id") == tool_use and other.get("hook_event_name") == "PreToolUse":
+                    out.append(batch[j])
+                    placed.add(j)
+        out.append((path, event))
+        placed.add(i)
+    return out
+
+
+def first_prompt(claude_id: str, batch: Batch) -> str | None:
+    for _, event in batch:
+        if event.get("session_id") == claude_id and event.get("hook_event_name") == "UserPromptSubmit":
+            return str(event.get("prompt") or "")
+    return None
 
 
 def _dict(value: Any) -> dict[str, Any]:

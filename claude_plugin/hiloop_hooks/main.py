@@ -53,7 +53,9 @@ def run(command: str, args: list[str], stdin: TextIO, env: Mapping[str, str]) ->
     if command == "daemon":
         return daemon(args, paths, env)
     if command == "deliver":
-        return deliver_from_file(Path(args[0]), paths) if args else None
+        if args and args[0] != "-":
+            return deliver_from_file(Path(args[0]), paths)
+        return deliver(_read_hook(stdin), paths)
     hook = _read_hook(stdin)
     if command == "SessionStart":
         return session_start(hook, paths, env)

@@ -11,7 +11,7 @@ import pytest
 
 from hiloop_hooks import inbox, spool
 from hiloop_hooks.config import Paths, Settings
-from hiloop_hooks.daemon import Daemon, Incoming, RelayDown, title
+from hiloop_hooks.daemon import Daemon, Incoming, RelayDown, in_order, title
 
 
 @pytest.fixture
@@ -83,9 +83,9 @@ PERMISSION = {"session_id": "c1", "hook_event_name": "PermissionRequest", "cwd":
 
 async def drain(daemon: Daemon, paths: Paths) -> None:
     for _ in range(3):
-        files = spool.ready(paths.spool)
-        for path in files:
-            await daemon.send_file(path, files, set())
+        batch = in_order(spool.ready(paths.spool))
+        for path, event in batch:
+            await daemon.send_event(path, event, batch, set())
 
 
 @pytest.mark.anyio
@@ -106,9 +106,10 @@ async def test_events_go_out_in_order_and_the_session_is_titled_with_the_first_p
 @pytest.mark.anyio
 async def test_a_lone_session_start_waits_for_its_prompt(tmp_path):
     daemon, relay, paths = make(tmp_path)
-    path = spool.put(paths.spool, {"session_id": "c1", "hook_event_name": "SessionStart", "cwd": "/w/shop"})
+    event = {"session_id": "c1", "hook_event_name": "SessionStart", "cwd": "/w/shop"}
+    path = spool.put(paths.spool, event)
     held: set[str] = set()
-    assert await daemon.send_file(path, [path], held) is False
+    assert await daemon.send_event(path, event, [(path, event)], held) is False
     assert held == {"c1"} and relay.sessions == {} and path.exists()
 
 
@@ -184,3 +185,12 @@ def test_titles_name_the_project_and_the_first_line_of_the_prompt():
     assert title({"cwd": "/home/me/shop", "prompt": "Add a cart\nwith tests"}) == "shop: Add a cart"
     assert title({"cwd": "/home/me/shop"}) == "shop: Claude Code"
     assert len(title({"cwd": "/x", "prompt": "y" * 500})) < 90
+
+
+def test_a_tools_pre_event_goes_before_its_post_event_even_when_written_later(tmp_path):
+    folder = tmp_path / "spool"
+    spool.put(folder, {"session_id": "c", "hook_event_name": "PostToolUse", "tool_use_id": "t1"})
+    spool.put(folder, {"session_id": "c", "hook_event_name": "Stop"})
+    spool.put(folder, {"session_id": "c", "hook_event_name": "PreToolUse", "tool_use_id": "t1"})
+    names = [e["hook_event_name"] for _, e in in_order(spool.ready(folder))]
+    assert names == ["PreToolUse", "PostToolUse", "Stop"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class Recorded:
     script: str | None
     path: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def text(self) -> str:
