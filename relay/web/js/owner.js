@@ -3,8 +3,8 @@
 
 import { Api, ApiError } from "./api.js";
 import {
-  CryptoError, SessionKeyring, b64uDecode, b64uEncode, bytesEqual, loginSignature, newId, ownerIdentity,
-  verifyAgentCert,
+  CryptoError, SessionKeyring, b64uDecode, b64uEncode, bytesEqual, guestFragment, guestIdentity, loginSignature, newId,
+  ownerIdentity, verifyAgentCert,
 } from "./crypto.js";
 import { loadOwner, saveOwner } from "./store.js";
 
@@ -176,7 +176,6 @@ export class Owner {
     const kr = await this.refreshKeyring(sid);
     const secret = globalThis.crypto.getRandomValues(new Uint8Array(32));
     const guestId = newId("g_", 6);
-    const { guestIdentity, guestFragment } = await import("./crypto.js");
     const guest = await guestIdentity(secret, sid);
     const [member, wrap] = await kr.addMember(guestId, "guest", guest.public());
     const created = await this.api.post(`/v1/sessions/${encodeURIComponent(sid)}/guests`, { label, expires_in: expiresIn, member, wrap });

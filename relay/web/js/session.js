@@ -28,7 +28,6 @@ export class SessionView {
     this.items = new Map(); // mid -> {m, opened, el}
     this.responses = new Map(); // request mid -> [{m, opened}]
     this.toolCards = new Map(); // tool_use_id -> card
-    this.pending = new Set(); // request mids I answered that the timeline has not shown yet
     this.el = h("div", { class: "session-view" });
   }
 
@@ -165,7 +164,6 @@ export class SessionView {
   async respond(request, answer) {
     const payload = { v: 1, type: "response", request: request.mid, ...answer };
     await this.send(payload, { type: "response", reply_to: request.mid });
-    this.pending.add(request.mid);
     const item = this.items.get(request.mid);
     if (item) {
       item.mine = { role: this.p.role, sender: this.p.myId, payload };
@@ -264,7 +262,6 @@ export class SessionView {
         const list = this.responses.get(p.request) ?? [];
         list.push({ m, opened });
         this.responses.set(p.request, list);
-        this.pending.delete(p.request);
         this.list.appendChild(this.responseLine(m, opened));
         if (this.items.has(p.request)) this.rerender(p.request);
         return;
@@ -341,8 +338,6 @@ export class SessionView {
     if (m.status === "expired") return { state: "expired" };
     const deadline = parseTime(m.meta.deadline);
     if (deadline !== null && deadline <= Date.now()) return { state: "expired" };
-    if (m.status === "answered" && this.p.role !== "owner") return { state: "open" };
-    if (m.status === "answered") return { state: "answered", answer: null };
     return { state: "open" };
   }
 
