@@ -111,8 +111,15 @@ class App {
       this.live.title = state;
       this.live.setAttribute("aria-label", `connection: ${state}`);
     };
-    this.owner.api.stream((kind, data) => window.dispatchEvent(new CustomEvent("hiloop:event", { detail: { kind, data } })),
-      { signal: this.events.signal, onState: setState });
+    this.owner.api.stream((kind, data) => {
+      window.dispatchEvent(new CustomEvent("hiloop:event", { detail: { kind, data } }));
+      // a browser notification for a new request while the app is in the background (content stays out of it)
+      if (kind === "message" && data?.data?.meta?.requires_response && data.data.from !== "owner" && document.hidden &&
+          "Notification" in window && Notification.permission === "granted") {
+        const n = new Notification("Hiloop: a request needs you", { tag: data.sid, body: `Priority: ${data.data.meta.priority}` });
+        n.onclick = () => { window.focus(); this.navigate(`/s/${encodeURIComponent(data.sid)}`); };
+      }
+    }, { signal: this.events.signal, onState: setState });
   }
 
   navigate(path) {

@@ -213,9 +213,6 @@ export async function feedPage(root, { owner, app }) {
   const onEvent = (ev) => {
     const { kind, data } = ev.detail;
     if (!["message", "status", "session"].includes(kind)) return;
-    if (kind === "message" && data?.data?.meta?.requires_response && document.hidden && "Notification" in window && Notification.permission === "granted") {
-      new Notification("Hiloop", { body: "A new request needs you.", tag: data.sid });
-    }
     clearTimeout(timer);
     timer = setTimeout(() => refresh().catch(app.showError), 150);
   };
