@@ -201,3 +201,20 @@ def test_a_browser_without_x25519_is_told_so_plainly(browser, live_relay):
         expect(page.get_by_text("lacks X25519", exact=False)).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_new_request_raises_a_notification_while_the_app_is_in_the_background(app_agent, app_owner):
+    page = app_owner.page
+    page.add_init_script("""(() => {
+      window.shown = [];
+      class FakeNotification { constructor(title, opts) { window.shown.push([title, opts.body]); }
+        static permission = "granted"; static requestPermission() { return Promise.resolve("granted"); } }
+      window.Notification = FakeNotification;
+      Object.defineProperty(Document.prototype, "hidden", { get: () => true });
+    })()""")
+    page.goto(app_owner.relay.url + "/agents")
+    expect(page.locator(".live-dot.live")).to_be_attached()
+    session = app_agent.create_session("Secret title")
+    app_agent.send_message(session.id, DECISION, priority="urgent")
+    page.wait_for_function("window.shown.length === 1")
+    assert page.evaluate("window.shown") == [["Hiloop: a request needs you", "Priority: urgent"]]
