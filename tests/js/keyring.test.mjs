@@ -277,3 +277,26 @@ test("when two rotations race, the batch the relay accepted replaces mine", asyn
   await akr.load({ wraps: theirs }); // the relay confirms the agent's batch
   await assert.rejects(akr.load({ wraps: mine }), /conflicting wraps/, "a confirmed epoch is not replaced");
 });
+
+test("a rotation wraps only for the newest epoch's holders, less the removed", async () => {
+  const { sid, agent, okr } = await session();
+  const reader = await H.Identity.generate();
+  const guest = await H.Identity.generate();
+  const cert = await H.signMember(agent, { sid, memberId: "r_x", role: "reader", keys: reader.public(), by: "agent" });
+  await okr.load({ members: [cert] }); // certified, but never given a key
+  await okr.addMember("g_1", "guest", guest.public());
+  const [epoch, wraps] = await okr.rotate(["g_1"]);
+  assert.equal(epoch, 1);
+  assert.deepEqual(wraps.map((w) => w.rid).sort(), ["agent", "owner"]);
+});
+
+test("only a holder of the newest epoch's key may add members or rotate", async () => {
+  const { sid, agent, okr, akr, members, wraps } = await session();
+  const [, newer] = await akr.rotate();
+  const stale = new H.SessionKeyring(sid, { rootEd25519: agent.ed25519Pub, me: okr.me, myId: "owner" });
+  const withoutMine = newer.filter((w) => w.rid !== "owner");
+  await stale.load({ members, wraps: [...wraps, ...withoutMine] });
+  const guest = await H.Identity.generate();
+  await assert.rejects(stale.addMember("g_1", "guest", guest.public()), /newest epoch/);
+  await assert.rejects(stale.rotate(), /newest epoch/);
+});

@@ -948,32 +948,35 @@ export class SessionKeyring {
     return wrapKey(this.me, { by: this.myId, sid: this.sid, epoch, rid, recipientX25519: x25519, sessionKey: sk });
   }
 
+  /** Check that I may certify and wrap; return the newest epoch, whose key I must hold. */
   #requireSigner() {
     const mine = this.#members.get(this.myId);
     if (!mine || !SIGNER_ROLES.has(mine.role) || this.#removed.has(this.myId)) {
       throw new CryptoError("only the agent or an owner may do this");
     }
+    if (this.epoch < 0 || this.epoch !== this.latestEpoch) throw new CryptoError("no session key for the newest epoch");
+    return this.epoch;
   }
 
   /** Certify a new member (signed by me) and wrap the current session key for it. Returns [cert, wrap]. */
   async addMember(memberId, role, keys) {
-    this.#requireSigner();
+    const epoch = this.#requireSigner();
     checkIdent(memberId, "member id");
     if (!ROLES.has(role) || role === "agent") throw new CryptoError("invalid role for a new member");
     if (role === "owner" && this.myId !== ROOT_ID) throw new CryptoError("only the root may certify an owner");
     if (this.#certs.has(memberId)) throw new CryptoError("member id exists");
-    const epoch = this.epoch;
-    if (epoch < 0) throw new CryptoError("no session key");
     const cert = await signMember(this.me, { sid: this.sid, memberId, role, keys, by: this.myId });
     const wrap = await this.#wrap(epoch, memberId, keys.x25519, this.#keys.get(epoch).raw);
     await this.load({ members: [cert], wraps: [wrap] });
     return [cert, wrap];
   }
 
-  /** A fresh key for the next epoch, wrapped for every member not removed (me included).
+  /** A fresh key for the next epoch, wrapped for the remaining members (me included): those holding
+   *  a verified wrap in the newest epoch, less `remove` and any member marked removed (a relay that
+   *  forgets a removal cannot bring a removed member back through someone else's rotation).
    *  Returns [epoch, wraps]. */
   async rotate(remove = []) {
-    this.#requireSigner();
+    const current = this.#requireSigner();
     const gone = new Set(this.#removed);
     for (const id of remove) {
       checkIdent(id, "member id");
@@ -981,9 +984,10 @@ export class SessionKeyring {
       if (!this.#members.has(id)) throw new CryptoError("unknown member");
       gone.add(id);
     }
-    const epoch = this.latestEpoch + 1;
+    const epoch = current + 1;
+    const remaining = this.holders(current);
     const sk = newSessionKey();
-    const wraps = await Promise.all([...this.#members.values()].filter((m) => !gone.has(m.id))
+    const wraps = await Promise.all([...this.#members.values()].filter((m) => remaining.has(m.id) && !gone.has(m.id))
       .map((m) => this.#wrap(epoch, m.id, m.keys.x25519, sk)));
     await this.load({ wraps, removed: gone });
     this.#pending.add(epoch);
