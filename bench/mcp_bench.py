@@ -71,17 +71,6 @@ def time_python(env: dict[str, str], code: str) -> float:
 # --- overhead ------------------------------------------------------------------------------------
 
 
-async def timed(n: int, call: Callable[[], Awaitable[Any]], warmup: int) -> list[float]:
-    for _ in range(warmup):
-        await call()
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        await call()
-        out.append(time.perf_counter() - start)
-    return sorted(out)
-
-
 async def http_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen(
         [str(BIN / "hiloop-mcp"), "--transport", "streamable-http", "--port", "0", "--log-level", "INFO"],
@@ -101,46 +90,53 @@ async def http_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str
 
 
 async def overhead(home: Path, env: dict[str, str], calls: int, warmup: int) -> list[tuple[str, str, list[float]]]:
+    """Every path open at once, then `calls` rounds in which each path makes each call once, in turn: load
+    from elsewhere on the machine falls on all paths alike."""
+    from contextlib import AsyncExitStack
+
     from mcp import Client, StdioServerParameters
 
     from hiloop.client import AsyncHiloopClient
     from hiloop_mcp import create_server
 
-    rows: list[tuple[str, str, list[float]]] = []
-    async with AsyncHiloopClient(home=home) as sdk:
+    async with AsyncExitStack() as stack:
+        sdk = await stack.enter_async_context(AsyncHiloopClient(home=home))
         sid = (await sdk.create_session("MCP bench")).id
-        direct = {
-            "send_message": lambda: sdk.send_message(sid, TEXT),
-            "get_session_timeline": lambda: sdk.get_session_timeline(sid, after=10**9),
-        }
-        for name, fn in direct.items():
-            rows.append(("SDK, direct", name, await timed(calls, fn, warmup)))
-
         arguments = {
             "send_message": {"session_id": sid, "components": TEXT},
             "get_session_timeline": {"session_id": sid, "after": 10**9},
         }
+        paths: dict[str, Callable[[str], Awaitable[Any]]] = {}
 
-        async def through(label: str, client: Client) -> None:
-            for name, args in arguments.items():
-                async def call(name: str = name, args: dict[str, Any] = args) -> None:
-                    result = await client.call_tool(name, args)
-                    assert not result.is_error, result.content
-                rows.append((label, name, await timed(calls, call, warmup)))
+        async def direct(name: str) -> None:
+            if name == "send_message":
+                await sdk.send_message(sid, TEXT)
+            else:
+                await sdk.get_session_timeline(sid, after=10**9)
 
-        async with Client(create_server()) as client:
-            await through("MCP tool, in process", client)
+        def through(client: Client) -> Callable[[str], Awaitable[None]]:
+            async def call(name: str) -> None:
+                result = await client.call_tool(name, arguments[name])
+                assert not result.is_error, result.content
+            return call
+
+        paths["SDK, direct"] = direct
+        paths["MCP tool, in process"] = through(await stack.enter_async_context(Client(create_server())))
         stdio = StdioServerParameters(command=str(BIN / "hiloop-mcp"), env={"HILOOP_HOME": str(home)})
-        async with Client(stdio) as client:
-            await through("MCP tool, stdio", client)
+        paths["MCP tool, stdio"] = through(await stack.enter_async_context(Client(stdio)))
         proc, url = await http_server(env)
-        try:
-            async with Client(url) as client:
-                await through("MCP tool, streamable HTTP", client)
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    return rows
+        stack.callback(lambda: (proc.terminate(), proc.wait(10)))
+        paths["MCP tool, streamable HTTP"] = through(await stack.enter_async_context(Client(url)))
+
+        times: dict[tuple[str, str], list[float]] = {(label, name): [] for label in paths for name in arguments}
+        for round_ in range(warmup + calls):
+            for name in arguments:
+                for label, call in paths.items():
+                    start = time.perf_counter()
+                    await call(name)
+                    if round_ >= warmup:
+                        times[(label, name)].append(time.perf_counter() - start)
+    return [(label, name, sorted(values)) for (label, name), values in times.items()]
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -177,8 +173,9 @@ def report(startup: list[float], bare: list[float], imports: list[float], rows: 
             ],
         ),
         "",
-        f"A tool call against the same SDK call made directly ({calls} calls each after a warm-up; "
-        "`send_message` encrypts and stores a one-component message, `get_session_timeline` reads an empty page):",
+        f"A tool call against the same SDK call made directly ({calls} rounds after a warm-up, each path calling "
+        "in turn; `send_message` encrypts and stores a one-component message, `get_session_timeline` reads an "
+        "empty page):",
         "",
         table(["call", "path", "p50 ms", "p90 ms", "max ms", "MCP adds (p50)"], call_rows),
     ]
@@ -218,9 +215,14 @@ async def main(argv: list[str] | None = None) -> None:
             os.environ["HILOOP_HOME"] = str(home)
             env = {k: v for k, v in os.environ.items() if not k.startswith("HILOOP_")} | {"HILOOP_HOME": str(home)}
 
-            startup = sorted(time_initialize(env, [str(BIN / "hiloop-mcp")]) for _ in range(args.runs))
-            bare = sorted(time_python(env, "pass") for _ in range(args.runs))
-            imports = sorted(time_python(env, "import hiloop_mcp") for _ in range(args.runs))
+            startup: list[float] = []
+            bare: list[float] = []
+            imports: list[float] = []
+            for _ in range(args.runs):  # in turn, so load from elsewhere falls on all three alike
+                startup.append(time_initialize(env, [str(BIN / "hiloop-mcp")]))
+                imports.append(time_python(env, "import hiloop_mcp"))
+                bare.append(time_python(env, "pass"))
+            startup, bare, imports = sorted(startup), sorted(bare), sorted(imports)
             rows = await overhead(home, env, args.calls, args.warmup)
         finally:
             relay.stop()
