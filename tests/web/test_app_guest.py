@@ -129,3 +129,12 @@ def test_the_owner_invites_a_guest_from_the_page_and_revoking_rotates_the_key(ap
     assert sent.seq > 0
     expect(page.get_by_text("after the guest left")).to_be_visible()
     expect(guest_page.get_by_role("heading", name="This link was revoked")).to_be_visible()
+
+    # a guest invited after the rotation holds only the new key, and still reads the title
+    newcomer = app_agent.create_guest_token(session.id, label="Late")
+    guest_page.goto(newcomer.join_url)
+    guest_page.get_by_role("button", name="Open the session").click()
+    expect(guest_page.get_by_role("heading", name="Design review")).to_be_visible()
+    expect(guest_page.get_by_text("after the guest left")).to_be_visible()
+    expect(guest_page.locator(".timeline .item.earlier")).to_have_text("1 earlier message was sent before you were given a key.")
+    expect(guest_page.locator(".timeline .item.unverified")).to_have_count(0)

@@ -184,21 +184,37 @@ export class Owner {
     return { ...created, url: `${location.origin}/join/${created.token}#${guestFragment(secret, root)}` };
   }
 
-  /** Revoke a guest, then rotate the session key so the guest cannot read what follows. */
+  /** Revoke a guest, then rotate the session key so the guest cannot read what follows. The title
+   *  is sealed again in the new epoch (mid "title-<epoch>") so members added later can read it. */
   async revokeGuest(sid, guestId) {
     const path = `/v1/sessions/${encodeURIComponent(sid)}`;
     await this.api.delete(`${path}/guests/${encodeURIComponent(guestId)}`);
     for (let attempt = 0; attempt < 3; attempt++) {
       const kr = await this.refreshKeyring(sid);
       if (!kr.holders(kr.latestEpoch).has(guestId)) return; // already rotated out
+      const title = await this.title(kr, this.infos.get(sid));
       const [epoch, wraps] = await kr.rotate(kr.members.has(guestId) ? [guestId] : []);
+      const body = { epoch, remove: [guestId], wraps };
+      if (title) body.title = await kr.seal({ v: 1, type: "title", title }, `title-${epoch}`);
       try {
-        await this.api.post(`${path}/rotate`, { epoch, remove: [guestId], wraps });
+        await this.api.post(`${path}/rotate`, body);
         return;
       } catch (err) {
         if (!(err instanceof ApiError) || err.code !== "epoch_conflict") throw err;
         this.keyrings.delete(sid);
       }
+    }
+  }
+
+  /** A session's decrypted title ("" when there is none or it does not verify). */
+  async title(kr, info) {
+    if (!info?.title) return "";
+    try {
+      const o = await kr.open(info.title);
+      return o.payload.type === "title" && typeof o.payload.title === "string" && ["agent", "owner"].includes(o.role) ? o.payload.title : "";
+    } catch (err) {
+      if (err instanceof CryptoError) return "";
+      throw err;
     }
   }
 }

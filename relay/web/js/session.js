@@ -235,6 +235,15 @@ export class SessionView {
         if (!(err instanceof CryptoError) && !(err instanceof ApiError)) throw err;
         problem = err.message;
       }
+      if (problem && this.unreadable(m.envelope)) {
+        this.hiddenEarlier = (this.hiddenEarlier ?? 0) + 1;
+        if (!this.earlierEl) {
+          this.earlierEl = h("li", { class: "item earlier muted" });
+          this.list.prepend(this.earlierEl);
+        }
+        this.earlierEl.textContent = `${this.hiddenEarlier} earlier ${this.hiddenEarlier === 1 ? "message was" : "messages were"} sent before you were given a key.`;
+        continue;
+      }
       if (problem) {
         this.list.appendChild(h("li", { class: "item unverified", dataset: { seq: m.seq } },
           h("span", { class: "muted" }, `A message from “${m.from}” failed verification and is hidden (${problem}).`)));
@@ -243,6 +252,17 @@ export class SessionView {
       this.add(m, opened);
     }
     this.updateNeedsYou();
+  }
+
+  /** An envelope of an epoch whose key was never given to me (history from before I joined). */
+  unreadable(env) {
+    if (typeof env?.epoch !== "number") return false;
+    try {
+      this.kr.sessionKey(env.epoch);
+      return false;
+    } catch {
+      return env.epoch < this.kr.epoch;
+    }
   }
 
   label(opened) {
