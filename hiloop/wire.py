@@ -171,6 +171,16 @@ class PairingInfo(_Out):
     api_key: str | None = None  # only in the first claim after approval
 
 
+class AgentPeer(_Out):
+    """Another agent of the same owner, with the certificate the owner signed over its keys."""
+
+    agent_id: str
+    name: str
+    x25519: str
+    ed25519: str
+    agent_cert: AgentCert
+
+
 class AgentInfo(_Out):
     agent_id: str
     name: str
@@ -182,6 +192,8 @@ class AgentInfo(_Out):
     owner_ed25519: str
     created_at: datetime
     last_seen: datetime | None = None
+    readers: list[AgentPeer] = []  # agents this owner lets read this agent's sessions
+    readable: list[AgentPeer] = []  # agents whose sessions this agent may read
 
 
 class AgentList(_Out):
@@ -342,6 +354,89 @@ class EventOut(_Out):
 class EventBatch(_Out):
     events: list[EventOut]
     cursor: int
+
+
+# --- readers, webhooks, activity ----------------------------------------------------------------
+
+
+class ReaderGrant(_Model):
+    reader_agent_id: Ident
+
+
+class ReaderOut(_Out):
+    agent_id: str  # whose sessions are read
+    reader_agent_id: str
+    created_at: datetime
+
+
+class ReaderAdd(_Model):
+    """A reader joining a session without a rotation: its certificate and a wrap for each epoch it may read."""
+
+    member: MemberCert
+    wraps: list[Wrap] = Field(min_length=1, max_length=10_000)
+
+
+WebhookEventName = Literal[
+    "message", "response", "expired", "session_closed", "guest_added", "guest_revoked", "readers_changed",
+]
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    "message", "response", "expired", "session_closed", "guest_added", "guest_revoked", "readers_changed",
+)
+
+
+class WebhookCreate(_Model):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")
+    events: list[WebhookEventName] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))
+
+
+class WebhookOut(_Out):
+    webhook_id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+    pending: int = 0
+    delivered: int = 0
+    failed: int = 0
+    last_error: str | None = None  # e.g. "http 500", "timeout": never content
+
+
+class WebhookCreated(WebhookOut):
+    secret: str  # whsec_…, shown once
+
+
+class WebhookList(_Out):
+    webhooks: list[WebhookOut]
+
+
+class WebhookDelivery(_Out):
+    """The JSON body of one webhook delivery (the same for every attempt)."""
+
+    id: str  # the delivery id, also in the Hiloop-Delivery header: de-duplicate on it
+    event: str
+    created_at: datetime
+    agent_id: str
+    sid: str | None = None
+    message: MessageOut | None = None  # the message (with its envelope) for message/response/expired
+    data: dict[str, Any] = {}
+
+
+class Activity(_Out):
+    """Figures about one agent, from routing metadata only."""
+
+    agent_id: str
+    since: datetime  # the window for the figures below
+    hours: int
+    last_seen: datetime | None = None
+    open_sessions: int = 0
+    open_requests: int = 0
+    requests: int = 0  # requests made in the window
+    answered: int = 0
+    expired: int = 0
+    response_p50: float | None = None  # seconds from a request to its answer
+    response_p90: float | None = None
+    sla_kept: int = 0  # requests with a deadline answered in time
+    sla_missed: int = 0  # requests with a deadline that expired
+    messages_per_hour: list[int] = []  # oldest hour first; the last is the current hour
 
 
 # --- errors ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from relay.routes.owners import relay_version
 from relay.state import RelayState
 from relay.times import iso_in
 from relay.web_routes import make_web_routes
+from relay.webhooks import WebhookWorker
 
 EVENT_RETENTION_SECONDS = 30 * 86400  # stored events older than this are pruned at start-up
 
@@ -55,9 +56,11 @@ def create_app(config: RelayConfig) -> Starlette:
         broker = InProcessBroker()
         store = Store(config.db_path, broker)
         await store.open()
-        state = RelayState(config=config, store=store, broker=broker, deadlines=DeadlineTask(store))
+        state = RelayState(config=config, store=store, broker=broker, deadlines=DeadlineTask(store),
+                           webhooks=WebhookWorker(store, broker, config))
         try:
             await store.write(lambda tx: tx.prune_events(iso_in(-EVENT_RETENTION_SECONDS)))
+            await store.write(lambda tx: tx.prune_deliveries(iso_in(-EVENT_RETENTION_SECONDS)))
             state.setup_token = await ensure_setup_token(state)
             if state.setup_token is not None and config.announce_setup:
                 sys.stdout.write(f"Set-up link: {setup_link(config, state.setup_token)}\n")
@@ -65,6 +68,8 @@ def create_app(config: RelayConfig) -> Starlette:
             app.state.relay = state
             async with anyio.create_task_group() as tg:
                 tg.start_soon(state.deadlines.run)
+                if state.webhooks is not None:
+                    tg.start_soon(state.webhooks.run)
                 try:
                     yield {"relay": state}
                 finally:

@@ -14,6 +14,11 @@ DEFAULT_MAX_WAIT = 60.0
 DEFAULT_KEEPALIVE = 15.0
 DEFAULT_LOG_LEVEL = "info"
 DB_FILENAME = "relay.db"
+DEFAULT_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubled after each failure
+DEFAULT_WEBHOOK_BACKOFF_CAP = 600.0
+DEFAULT_WEBHOOK_MAX_ATTEMPTS = 12
+DEFAULT_WEBHOOK_TIMEOUT = 5.0
+DEFAULT_WEBHOOK_CONCURRENCY = 32
 
 
 def default_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -41,6 +46,11 @@ class RelayConfig:
     public_url: str | None = None  # how people reach this relay (links); default http://host:port
     log_level: str = DEFAULT_LOG_LEVEL
     announce_setup: bool = True  # print the set-up link to stdout when there is no owner yet
+    webhook_backoff: float = DEFAULT_WEBHOOK_BACKOFF  # first retry delay; then ×2 per failure, capped
+    webhook_backoff_cap: float = DEFAULT_WEBHOOK_BACKOFF_CAP
+    webhook_max_attempts: int = DEFAULT_WEBHOOK_MAX_ATTEMPTS  # then the delivery is marked failed
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT  # one delivery attempt, connect to response
+    webhook_concurrency: int = DEFAULT_WEBHOOK_CONCURRENCY  # deliveries in flight at once
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path).expanduser()

@@ -15,6 +15,7 @@ from relay.broker import owner_topic, session_topic
 from relay.db.store import Store, Tx
 from relay.render import message_event
 from relay.times import iso_now, now, parse
+from relay.webhooks import enqueue
 
 
 class DeadlineTask:
@@ -44,6 +45,7 @@ class DeadlineTask:
                 tx.insert_event(row["owner_id"], "status", row["sid"], data)
                 tx.notify(session_topic(row["sid"]))
                 tx.notify(owner_topic(row["owner_id"]))
+                enqueue(tx, row["agent_id"], "expired", sid=row["sid"], message=tx.message(row["sid"], row["mid"]))
             return tx.next_deadline()
 
         return await self._store.write(expire)

@@ -87,6 +87,16 @@ def agent_info(row: Row) -> dict[str, Any]:
     }
 
 
+def agent_peer(row: Row) -> dict[str, Any]:
+    return {
+        "agent_id": row["agent_id"],
+        "name": row["name"],
+        "x25519": row["x25519"],
+        "ed25519": row["ed25519"],
+        "agent_cert": json.loads(row["agent_cert"]),
+    }
+
+
 def pairing_info(row: Row, status: str, api_key: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pairing_id": row["pairing_id"],

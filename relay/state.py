@@ -14,6 +14,7 @@ from relay.longpoll import Coalescer
 
 if TYPE_CHECKING:
     from relay.deadlines import DeadlineTask
+    from relay.webhooks import WebhookWorker
 
 
 @dataclass
@@ -24,6 +25,7 @@ class RelayState:
     deadlines: DeadlineTask
     coalescer: Coalescer = field(default_factory=Coalescer)  # shared timeline reads of woken waiters
     setup_token: str | None = field(default=None, repr=False)  # plaintext, this process only, never stored
+    webhooks: WebhookWorker | None = None  # the delivery worker (started by the lifespan)
 
 
 def get_state(request: Request) -> RelayState:

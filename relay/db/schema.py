@@ -147,7 +147,43 @@ CREATE TABLE events (
 CREATE INDEX events_owner ON events(owner_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_INITIAL,)
+M002_WEBHOOKS_READERS = """
+CREATE TABLE webhooks (
+    webhook_id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL REFERENCES agents(agent_id),
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX webhooks_agent ON webhooks(agent_id);
+
+CREATE TABLE deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(webhook_id) ON DELETE CASCADE,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, status);
+
+CREATE TABLE readers (
+    agent_id TEXT NOT NULL REFERENCES agents(agent_id),
+    reader_id TEXT NOT NULL REFERENCES agents(agent_id),
+    owner_id TEXT NOT NULL REFERENCES owners(owner_id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (agent_id, reader_id)
+) WITHOUT ROWID;
+CREATE INDEX readers_reader ON readers(reader_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_INITIAL, M002_WEBHOOKS_READERS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

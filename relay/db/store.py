@@ -203,8 +203,15 @@ class Tx:
 
     def list_sessions(self, *, owner_id: str | None = None, agent_id: str | None = None,
                             status: str | None = None, kind: str | None = None, before: str | None = None,
-                            limit: int = 50) -> list[Row]:
-        where, params = [], []
+                            limit: int = 50, reader_id: str | None = None) -> list[Row]:
+        """Sessions matching the filters; with `reader_id`, only those where that member id is a current
+        reader."""
+        where: list[str] = []
+        params: list[Any] = []
+        if reader_id is not None:
+            where.append("""EXISTS (SELECT 1 FROM members r WHERE r.sid = s.sid AND r.member_id = ?
+                             AND r.role = 'reader' AND r.removed_epoch IS NULL)""")
+            params.append(reader_id)
         for column, value in (("s.owner_id", owner_id), ("s.agent_id", agent_id), ("s.status", status),
                               ("s.kind", kind)):
             if value is not None:
@@ -300,7 +307,7 @@ class Tx:
 
     def expire_due(self, at: str) -> list[Row]:
         rows = self.all(
-            f"""SELECT {MESSAGE_COLUMNS}, s.owner_id FROM messages m JOIN sessions s ON s.sid = m.sid
+            f"""SELECT {MESSAGE_COLUMNS}, s.owner_id, s.agent_id FROM messages m JOIN sessions s ON s.sid = m.sid
                 WHERE m.status = 'open' AND m.deadline IS NOT NULL AND m.deadline <= ?""",
             (at,),
         )
@@ -348,6 +355,105 @@ class Tx:
         for guest_id in guest_ids:
             self.run("UPDATE guests SET revoked = 1 WHERE sid = ? AND guest_id = ?", (sid, guest_id))
 
+    # --- readers (agent B's sessions readable by agent A) -------------------------------------
+
+    def grant_reader(self, agent_id: str, reader_id: str, owner_id: str) -> bool:
+        """Let `reader_id` read `agent_id`'s sessions; False when it could already."""
+        return self.run(
+            """INSERT INTO readers (agent_id, reader_id, owner_id, created_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (agent_id, reader_id) DO NOTHING""",
+            (agent_id, reader_id, owner_id, iso_now()),
+        ) == 1
+
+    def withdraw_reader(self, agent_id: str, reader_id: str) -> bool:
+        return self.run("DELETE FROM readers WHERE agent_id = ? AND reader_id = ?", (agent_id, reader_id)) == 1
+
+    def is_reader(self, agent_id: str, reader_id: str) -> bool:
+        return self.one("SELECT 1 FROM readers WHERE agent_id = ? AND reader_id = ?",
+                        (agent_id, reader_id)) is not None
+
+    def readers_of(self, agent_id: str) -> list[Row]:
+        """The agents that may read `agent_id`'s sessions."""
+        return self.all(AGENT_SELECT + """ JOIN readers g ON g.reader_id = a.agent_id WHERE g.agent_id = ?
+                            ORDER BY g.created_at, a.agent_id""", (agent_id,))
+
+    def readable_by(self, reader_id: str) -> list[Row]:
+        """The agents whose sessions `reader_id` may read."""
+        return self.all(AGENT_SELECT + """ JOIN readers g ON g.agent_id = a.agent_id WHERE g.reader_id = ?
+                            ORDER BY g.created_at, a.agent_id""", (reader_id,))
+
+    def sessions_with_member(self, agent_id: str, member_id: str) -> list[Row]:
+        """`agent_id`'s sessions where `member_id` is a current member."""
+        return self.all(
+            f"""SELECT {SESSION_COLUMNS} FROM sessions s JOIN members mm ON mm.sid = s.sid
+                WHERE s.agent_id = ? AND mm.member_id = ? AND mm.removed_epoch IS NULL""",
+            (agent_id, member_id),
+        )
+
+    # --- webhooks and their delivery queue -----------------------------------------------------
+
+    def insert_webhook(self, *, webhook_id: str, agent_id: str, url: str, secret: str, events: list[str]) -> None:
+        self.run(
+            "INSERT INTO webhooks (webhook_id, agent_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (webhook_id, agent_id, url, secret, dumps(events), iso_now()),
+        )
+
+    def webhooks_of(self, agent_id: str) -> list[Row]:
+        return self.all(WEBHOOK_SELECT + " WHERE w.agent_id = ? ORDER BY w.created_at, w.webhook_id", (agent_id,))
+
+    def webhook(self, webhook_id: str) -> Row | None:
+        return self.one(WEBHOOK_SELECT + " WHERE w.webhook_id = ?", (webhook_id,))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.run("DELETE FROM deliveries WHERE webhook_id = ?", (webhook_id,))
+        self.run("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,))
+
+    def subscribed_webhooks(self, agent_id: str) -> list[Row]:
+        return self.all("SELECT webhook_id, events FROM webhooks WHERE agent_id = ?", (agent_id,))
+
+    def insert_delivery(self, *, delivery_id: str, webhook_id: str, event: str, body: str, at: str) -> None:
+        self.run(
+            """INSERT INTO deliveries (delivery_id, webhook_id, event, body, status, attempts, next_attempt_at,
+                   created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)""",
+            (delivery_id, webhook_id, event, body, at, at),
+        )
+
+    def due_deliveries(self, at: str, limit: int) -> list[Row]:
+        return self.all(
+            """SELECT d.delivery_id, d.webhook_id, d.event, d.body, d.attempts, w.url, w.secret
+                FROM deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?""",
+            (at, limit),
+        )
+
+    def next_delivery_after(self, at: str) -> str | None:
+        row = self.one("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > ?",
+                       (at,))
+        return None if row is None else row[0]
+
+    def delivery(self, delivery_id: str) -> Row | None:
+        return self.one("SELECT * FROM deliveries WHERE delivery_id = ?", (delivery_id,))
+
+    def delivery_done(self, delivery_id: str, attempts: int, at: str) -> None:
+        self.run(
+            """UPDATE deliveries SET status = 'delivered', attempts = ?, delivered_at = ?, last_error = NULL
+                   WHERE delivery_id = ? AND status = 'pending'""",
+            (attempts, at, delivery_id),
+        )
+
+    def delivery_failed(self, delivery_id: str, attempts: int, error: str, retry_at: str | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or give up (status failed) when it is None."""
+        if retry_at is None:
+            self.run("""UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?
+                            WHERE delivery_id = ? AND status = 'pending'""", (attempts, error, delivery_id))
+        else:
+            self.run("""UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
+                            WHERE delivery_id = ? AND status = 'pending'""", (attempts, error, retry_at, delivery_id))
+
+    def prune_deliveries(self, before: str) -> int:
+        """Forget finished deliveries older than `before`."""
+        return self.run("DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?", (before,))
+
     # --- events -------------------------------------------------------------------------------
 
     def insert_event(self, owner_id: str, kind: str, sid: str | None, data: dict[str, Any]) -> int:
@@ -373,6 +479,15 @@ class Tx:
 AGENT_SELECT = """SELECT a.agent_id, a.owner_id, a.name, a.x25519, a.ed25519, a.agent_cert, a.api_key_hash,
     a.created_at, a.last_seen, o.x25519 AS owner_x25519, o.ed25519 AS owner_ed25519
     FROM agents a JOIN owners o ON o.owner_id = a.owner_id"""
+
+
+WEBHOOK_SELECT = """SELECT w.webhook_id, w.agent_id, w.url, w.events, w.created_at,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.webhook_id AND d.status = 'pending') AS pending,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.webhook_id AND d.status = 'delivered') AS delivered,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.webhook_id AND d.status = 'failed') AS failed,
+    (SELECT d.last_error FROM deliveries d WHERE d.webhook_id = w.webhook_id AND d.last_error IS NOT NULL
+        ORDER BY d.next_attempt_at DESC LIMIT 1) AS last_error
+    FROM webhooks w"""
 
 
 class Store:

@@ -1,6 +1,6 @@
 """The API, one module per feature; `API` is the whole route table (it also drives /openapi.json)."""
 
-from relay.routes import agents, events, feed, guests, messages, owners, pairings, sessions
+from relay.routes import agents, events, feed, guests, messages, owners, pairings, readers, sessions, webhooks
 from relay.routing import Api
 
 API: tuple[Api, ...] = (
@@ -12,6 +12,8 @@ API: tuple[Api, ...] = (
     *guests.API,
     *feed.API,
     *events.API,
+    *readers.API,
+    *webhooks.API,
 )
 
 __all__ = ["API"]

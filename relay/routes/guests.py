@@ -17,6 +17,7 @@ from relay.render import guest_out
 from relay.routing import Api
 from relay.state import get_state
 from relay.times import iso_in
+from relay.webhooks import enqueue
 
 
 async def create_guest(request: Request) -> Response:
@@ -55,6 +56,8 @@ async def create_guest(request: Request) -> Response:
                               expires_at=expires_at)
         tx.insert_event(session["owner_id"], "session", sid,
                               {"action": "guest_added", "guest_id": member.id, "expires_at": expires_at})
+        enqueue(tx, session["agent_id"], "guest_added", sid=sid,
+                data={"guest_id": member.id, "expires_at": expires_at})
         tx.notify(session_topic(sid))
         tx.notify(owner_topic(session["owner_id"]))
 
@@ -93,6 +96,7 @@ async def revoke_guest(request: Request) -> Response:
             tx.remove_members(sid, [guest_id], session["epoch"])
             tx.insert_event(session["owner_id"], "session", sid,
                                   {"action": "guest_revoked", "guest_id": guest_id})
+            enqueue(tx, session["agent_id"], "guest_revoked", sid=sid, data={"guest_id": guest_id})
             tx.notify(session_topic(sid))
             tx.notify(owner_topic(session["owner_id"]))
         guest = tx.guest(sid, guest_id)

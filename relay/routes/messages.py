@@ -22,6 +22,7 @@ from relay.render import message_event, message_out, message_stored
 from relay.routing import Api
 from relay.state import get_state
 from relay.times import iso, iso_now
+from relay.webhooks import enqueue
 
 
 class TimelineQuery(BaseModel):
@@ -82,6 +83,9 @@ async def send_message(request: Request) -> Response:
                 answered = tx.message(sid, meta.reply_to)
                 assert answered is not None
                 tx.insert_event(owner_id, "status", sid, message_event(answered))
+        if access.member_id != "agent":  # tell the session's agent (webhooks) of what others sent
+            enqueue(tx, session["agent_id"], "response" if meta.type == "response" else "message", sid=sid,
+                    message=stored)
         tx.notify(session_topic(sid))
         tx.notify(owner_topic(owner_id))
         return stored, True

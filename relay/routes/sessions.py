@@ -18,9 +18,11 @@ from relay.db.store import Row, Tx
 from relay.errors import RelayError, invalid
 from relay.http import json_response, parse_body, parse_query
 from relay.render import message_event, session_info
+from relay.routes.readers import check_reader_members
 from relay.routing import Api
 from relay.state import get_state
 from relay.times import iso
+from relay.webhooks import enqueue
 
 
 class SessionListQuery(BaseModel):
@@ -30,6 +32,7 @@ class SessionListQuery(BaseModel):
     agent: wire.Ident | None = None
     limit: int = Field(default=50, ge=1, le=500)
     before: datetime | None = None  # created_at of the last session of the previous page
+    readable: bool = False  # agents: the sessions of other agents it may read, instead of its own
 
 
 def full_info(tx: Tx, sid: str) -> dict[str, Any]:
@@ -72,6 +75,7 @@ async def create_session(request: Request) -> Response:
                 raise invalid(("body", "members", i), f"the {member_id} certificate's keys are not the {member_id}'s")
         if tx.session(sid) is not None:
             raise RelayError("conflict", "sid exists")
+        check_reader_members(tx, agent["agent_id"], body.members, ("body", "members"))
         tx.insert_session(
             sid=sid, agent_id=agent["agent_id"], owner_id=agent["owner_id"], kind=body.kind,
             priority=body.priority, deadline=None if body.deadline is None else iso(body.deadline),
@@ -105,9 +109,13 @@ async def list_sessions(request: Request) -> Response:
     if principal.kind == "owner":
         filters.update(owner_id=principal.owner_id, agent_id=query.agent)
     else:
-        if query.agent is not None and query.agent != principal.agent_id:
-            raise RelayError("forbidden", "an agent lists only its own sessions")
-        filters.update(agent_id=principal.agent_id)
+        if query.readable:
+            filters.update(owner_id=principal.owner_id, agent_id=query.agent,
+                           reader_id=f"r_{principal.agent_id}")
+        elif query.agent is not None and query.agent != principal.agent_id:
+            raise RelayError("forbidden", "an agent lists only its own sessions (or readable=true)")
+        else:
+            filters.update(agent_id=principal.agent_id)
     rows = await relay.store.read(lambda tx: tx.list_sessions(**filters))
     return json_response({"sessions": [session_info(r) for r in rows]})
 
@@ -140,6 +148,7 @@ async def close_session(request: Request) -> Response:
                 tx.insert_event(owner_id, "status", sid, {**message_event(row), "status": "closed"})
             info = full_info(tx, sid)
             tx.insert_event(owner_id, "session", sid, _session_event("closed", info))
+            enqueue(tx, access.session["agent_id"], "session_closed", sid=sid, data={"by": access.member_id})
             tx.notify(session_topic(sid))
             tx.notify(owner_topic(owner_id))
         else:
@@ -178,6 +187,7 @@ async def rotate_session(request: Request) -> Response:
                 raise invalid(("body", "members", i, "role"), "a rotation adds only readers")
             if m.by not in MANAGER_ROLES:
                 raise invalid(("body", "members", i, "by"), "certificates are signed by the agent or the owner")
+        check_reader_members(tx, session["agent_id"], body.members, ("body", "members"))
         remaining = (current - set(body.remove)) | {m.id for m in body.members}
         check_wraps(body.wraps, sid=sid, epoch=body.epoch, recipients=remaining, wrappers=set(MANAGER_ROLES),
                     loc=("body", "wraps"))

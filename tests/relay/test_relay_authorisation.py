@@ -32,6 +32,8 @@ def writes(sid):
         ("POST", f"/v1/sessions/{sid}/guests", relay_util.guest_body(sid)),
         ("GET", f"/v1/sessions/{sid}/guests", None),
         ("DELETE", f"/v1/sessions/{sid}/guests/g_x", None),
+        ("POST", f"/v1/sessions/{sid}/readers", {"member": relay_util.member_cert(sid, "r_a_x", "reader"),
+                                                 "wraps": [relay_util.wrap(sid, 0, "r_a_x")]}),
     ]
 
 
@@ -88,6 +90,9 @@ async def test_a_reader_reads_but_never_writes(asgi_client, agent, other_agent, 
     sid = relay_util.session_body(agent)["sid"]
     body = relay_util.session_body(agent, sid=sid)
     reader_id = f"r_{other_agent.agent_id}"
+    r = await asgi_client.post(f"/v1/agents/{agent.agent_id}/readers", headers=owner.headers,
+                               json={"reader_agent_id": other_agent.agent_id})
+    assert r.status_code == 201, r.text
     body["members"].append(relay_util.member_cert(sid, reader_id, "reader", other_agent.keys))
     body["wraps"].append(relay_util.wrap(sid, 0, reader_id))
     r = await asgi_client.post("/v1/sessions", headers=agent.headers, json=body)

@@ -197,16 +197,21 @@ async def test_a_rotation_wraps_exactly_the_remaining_members(asgi_client, agent
 
 
 async def test_a_rotation_can_add_a_reader_and_re_title(asgi_client, agent, owner, sid):
-    reader = relay_util.member_cert(sid, "r_a_other", "reader")
+    other = await relay_util.pair_agent(asgi_client, owner, "other")
+    rid = f"r_{other.agent_id}"
+    r = await asgi_client.post(f"/v1/agents/{agent.agent_id}/readers", headers=owner.headers,
+                               json={"reader_agent_id": other.agent_id})
+    assert r.status_code == 201, r.text
+    reader = relay_util.member_cert(sid, rid, "reader", other.keys)
     title = relay_util.envelope(sid, "owner", 1, mid="title-1")
     r = await asgi_client.post(f"/v1/sessions/{sid}/rotate", headers=owner.headers,
-                               json=rotation(sid, 1, ["agent", "owner", "r_a_other"], members=[reader], title=title))
+                               json=rotation(sid, 1, ["agent", "owner", rid], members=[reader], title=title))
     assert r.status_code == 200, r.text
-    assert [m["id"] for m in r.json()["members"]] == ["agent", "owner", "r_a_other"]
+    assert [m["id"] for m in r.json()["members"]] == ["agent", "owner", rid]
     assert r.json()["title"] == title
     bad = relay_util.envelope(sid, "agent", 2, mid="title-2")  # the owner rotates, so the owner titles
     r = await asgi_client.post(f"/v1/sessions/{sid}/rotate", headers=owner.headers,
-                               json=rotation(sid, 2, ["agent", "owner", "r_a_other"], title=bad))
+                               json=rotation(sid, 2, ["agent", "owner", rid], title=bad))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "title", "from"]
 
 

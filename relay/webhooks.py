@@ -1,0 +1,122 @@
+"""Webhooks: the delivery queue (in the database) and the worker that empties it.
+
+`enqueue(tx, ...)` runs inside the transaction that made the event (a message stored, a request
+expired…), so a delivery exists exactly when its event committed. The worker, started by the lifespan,
+POSTs each due delivery to its URL, signed as `hiloop.webhooks` describes; a 2xx marks it delivered,
+anything else (status, timeout, refused connection) schedules a retry after `webhook_backoff` seconds,
+doubling per failure up to `webhook_backoff_cap`, until `webhook_max_attempts` (then `failed`). The queue
+survives restarts: a delivery in flight when the relay stops is sent again on start (at-least-once;
+receivers de-duplicate on the delivery id).
+
+Bodies carry routing metadata and the end-to-end envelope only, never plaintext. Secrets are stored as
+given (the relay must sign with them); they authenticate deliveries and open no content.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import anyio
+import httpx
+
+from hiloop.webhooks import signature_headers
+from relay.auth import new_id
+from relay.broker import Broker, Subscription
+from relay.config import RelayConfig
+from relay.db.store import Row, Store, Tx, dumps
+from relay.render import message_out
+from relay.times import iso_in, iso_now, now, parse
+
+WEBHOOK_TOPIC = "webhooks"  # published after a commit that queued deliveries
+
+
+def enqueue(tx: Tx, agent_id: str, event: str, *, sid: str | None = None, message: Row | None = None,
+            data: dict[str, Any] | None = None) -> int:
+    """Queue `event` for each of `agent_id`'s webhooks subscribed to it; return how many were queued."""
+    hooks = [h["webhook_id"] for h in tx.subscribed_webhooks(agent_id) if event in json.loads(h["events"])]
+    if not hooks:
+        return 0
+    at = iso_now()
+    msg = None if message is None else message_out(message)
+    for webhook_id in hooks:
+        delivery_id = new_id("d_", 12)
+        body = dumps({"id": delivery_id, "event": event, "created_at": at, "agent_id": agent_id, "sid": sid,
+                      "message": msg, "data": data or {}})
+        tx.insert_delivery(delivery_id=delivery_id, webhook_id=webhook_id, event=event, body=body, at=at)
+    tx.notify(WEBHOOK_TOPIC)
+    return len(hooks)
+
+
+def backoff(config: RelayConfig, attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt."""
+    return float(min(config.webhook_backoff_cap, config.webhook_backoff * 2 ** max(0, attempts - 1)))
+
+
+class WebhookWorker:
+    """Delivers due deliveries, at most `webhook_concurrency` at once, and sleeps until the next is due
+    or a commit queues one."""
+
+    def __init__(self, store: Store, broker: Broker, config: RelayConfig,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._store = store
+        self._broker = broker
+        self._config = config
+        self._transport = transport
+        self._in_flight: set[str] = set()
+
+    async def run(self) -> None:
+        limit = max(1, self._config.webhook_concurrency)
+        timeout = httpx.Timeout(self._config.webhook_timeout)
+        limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        async with (
+            httpx.AsyncClient(timeout=timeout, limits=limits, transport=self._transport, follow_redirects=False,
+                              trust_env=False) as http,
+            self._broker.subscribe(WEBHOOK_TOPIC) as sub,
+            anyio.create_task_group() as tg,
+        ):
+            while True:
+                sub.reset()
+                at = iso_now()
+                rows, next_at = await self._store.read(
+                    lambda tx: (tx.due_deliveries(at, limit * 2), tx.next_delivery_after(at)))
+                for row in rows:
+                    if len(self._in_flight) >= limit:
+                        break
+                    if row["delivery_id"] in self._in_flight:
+                        continue
+                    self._in_flight.add(row["delivery_id"])
+                    tg.start_soon(self._attempt, http, sub, dict(row))
+                delay = math.inf if next_at is None else (parse(next_at) - now()).total_seconds()
+                await sub.wait(max(delay, 0.0))
+
+    async def _attempt(self, http: httpx.AsyncClient, sub: Subscription, row: dict[str, Any]) -> None:
+        delivery_id = row["delivery_id"]
+        try:
+            attempts = int(row["attempts"]) + 1
+            error = await self._post(http, row)
+            if error is None:
+                done_at = iso_now()
+                await self._store.write(lambda tx: tx.delivery_done(delivery_id, attempts, done_at))
+            else:
+                retry_at = (None if attempts >= self._config.webhook_max_attempts
+                            else iso_in(backoff(self._config, attempts)))
+                await self._store.write(lambda tx: tx.delivery_failed(delivery_id, attempts, error, retry_at))
+        finally:
+            self._in_flight.discard(delivery_id)
+            sub.notify(None)  # re-plan: a slot is free, and the next due time may have moved
+
+    async def _post(self, http: httpx.AsyncClient, row: dict[str, Any]) -> str | None:
+        """One attempt; None when the receiver took it (2xx), else a short reason (never content)."""
+        body = row["body"].encode("utf-8")
+        headers = signature_headers(row["secret"], body, delivery_id=row["delivery_id"], event=row["event"])
+        try:
+            response = await http.post(row["url"], content=body, headers=headers)
+        except httpx.TimeoutException:
+            return "timeout"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return None
+        return f"http {response.status_code}"
