@@ -218,3 +218,21 @@ def test_a_new_request_raises_a_notification_while_the_app_is_in_the_background(
     app_agent.send_message(session.id, DECISION, priority="urgent")
     page.wait_for_function("window.shown.length === 1")
     assert page.evaluate("window.shown") == [["Hiloop: a request needs you", "Priority: urgent"]]
+
+
+def test_open_and_closed_sessions_are_listed_with_their_titles(app_agent, app_owner):
+    page = app_owner.page
+    app_agent.create_session("Still going", kind="claude_code")
+    done = app_agent.create_session("All done")
+    app_agent.close_session(done.id)
+    page.goto(app_owner.relay.url + "/")
+    open_list = page.locator(".sessions:not(.closed) .session-list li")
+    expect(open_list).to_have_count(1)
+    expect(open_list.get_by_role("link")).to_have_text("Still going")
+    expect(open_list.locator(".badge.kind")).to_have_text("Claude Code")
+    page.get_by_role("button", name="Show closed sessions").click()
+    closed = page.locator(".sessions.closed .session-list li")
+    expect(closed.get_by_role("link")).to_have_text("All done")
+    closed.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="All done")).to_be_visible()
+    expect(page.get_by_text("This session is closed.")).to_be_visible()

@@ -81,9 +81,29 @@ export async function feedPage(root, { owner, app }) {
     notify.hidden = true;
   });
   const status = h("p", { class: "muted loading" }, "Loading your inbox…");
+  const closedList = h("ul", { class: "session-list", hidden: true });
+  const closedToggle = h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Show closed sessions");
+  closedToggle.addEventListener("click", async () => {
+    if (!closedList.hidden) {
+      closedList.hidden = true;
+      closedToggle.textContent = "Show closed sessions";
+      return;
+    }
+    closedToggle.disabled = true;
+    try {
+      const { sessions } = await owner.api.get("/v1/sessions", { status: "closed", limit: 50 });
+      const rows = await mapLimit(sessions, PARALLEL, (s) => sessionRow(s));
+      closedList.replaceChildren(...(rows.length ? rows : [h("li", { class: "muted" }, "No closed sessions.")]));
+      closedList.hidden = false;
+      closedToggle.textContent = "Hide closed sessions";
+    } finally {
+      closedToggle.disabled = false;
+    }
+  });
   root.replaceChildren(
     h("section", { class: "inbox" }, h("div", { class: "section-head" }, h("h2", {}, "Needs you"), notify), status, list, empty),
-    h("section", { class: "sessions" }, h("h2", {}, "Open sessions"), sessionsList));
+    h("section", { class: "sessions" }, h("h2", {}, "Open sessions"), sessionsList),
+    h("section", { class: "sessions closed" }, closedToggle, closedList));
 
   const titles = new Map();
   const opened = new Map(); // sid/mid -> payload | null
@@ -163,6 +183,14 @@ export async function feedPage(root, { owner, app }) {
 
   const cards = new Map(); // sid/mid -> card element (decrypted once, kept across refreshes)
 
+  async function sessionRow(s) {
+    return h("li", { dataset: { sid: s.sid } },
+      navLink(`/s/${encodeURIComponent(s.sid)}`, {}, (await sessionTitle(owner, s, titles)) || "(untitled session)"),
+      " ", h("span", { class: "muted" }, `${await owner.agentName(s.agent_id)} · ${relative(s.updated_at)}`),
+      s.kind === "claude_code" ? h("span", { class: "badge kind" }, "Claude Code") : null,
+      s.open_requests && s.status === "open" ? h("span", { class: "badge state-open" }, `${s.open_requests} open`) : null);
+  }
+
   let running = null;
   let again = false;
   async function refresh() {
@@ -192,11 +220,7 @@ export async function feedPage(root, { owner, app }) {
         list.replaceChildren(...els);
         empty.hidden = els.length > 0;
         await mapLimit(fresh, PARALLEL, (el) => el.fill());
-        const rows = await mapLimit(sessions, PARALLEL, async (s) => h("li", { dataset: { sid: s.sid } },
-          navLink(`/s/${encodeURIComponent(s.sid)}`, {}, (await sessionTitle(owner, s, titles)) || "(untitled session)"),
-          " ", h("span", { class: "muted" }, `${await owner.agentName(s.agent_id)} · ${relative(s.updated_at)}`),
-          s.kind === "claude_code" ? h("span", { class: "badge kind" }, "Claude Code") : null,
-          s.open_requests ? h("span", { class: "badge state-open" }, `${s.open_requests} open`) : null));
+        const rows = await mapLimit(sessions, PARALLEL, (s) => sessionRow(s));
         sessionsList.replaceChildren(...(rows.length ? rows : [h("li", { class: "muted" }, "No open sessions.")]));
         status.remove();
         root.dataset.ready = "1";
