@@ -26,6 +26,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ WARMUP_SECONDS = 1.0
 
 def plaintext(size: int) -> dict[str, Any]:
     """A `message` plaintext whose canonical JSON is exactly `size` bytes."""
-    base = {"v": 1, "type": "message", "components": [{"type": "text", "text": ""}]}
-    pad = size - len(json.dumps(base, separators=(",", ":")).encode())
-    base["components"][0]["text"] = "x" * max(0, pad)
-    return base
+    def make(text: str) -> dict[str, Any]:
+        return {"v": 1, "type": "message", "components": [{"type": "text", "text": text}]}
+
+    pad = size - len(json.dumps(make(""), separators=(",", ":")).encode())
+    return make("x" * max(0, pad))
 
 
 @dataclass
@@ -92,7 +94,7 @@ def seal_pool(agent: Agent, count: int, payload: dict[str, Any]) -> None:
         agent.pool.append(c.request_bytes("POST", path, token=agent.token, body=body))
 
 
-async def drive(conns: list[c.RawConn], requests: list[list[bytes]] | list[bytes], expect: int, seconds: float,
+async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes], expect: int, seconds: float,
                 relay: c.RelayProcess, profile: Path | None = None) -> Phase:
     """Every connection sends its requests back to back; counts completions inside the timed window."""
     phase = Phase()
@@ -182,7 +184,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     if prof is not None:
         prof.mkdir(parents=True, exist_ok=True)
 
-    async def phase(requests: list[list[bytes]] | list[bytes], expect: int, name: str) -> Phase:
+    async def phase(requests: Sequence[list[bytes] | bytes], expect: int, name: str) -> Phase:
         # fresh connections per phase: the relay closes keep-alive connections idle for 5 s
         await c.wait_idle(relay)
         conns = [await c.RawConn.open(relay.port) for _ in range(args.agents)]

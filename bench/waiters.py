@@ -80,6 +80,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     fds_before = relay.open_fds()
 
     # The waiters: connect (bounded concurrency: the listen backlog), send the long-poll, park.
+    park_cpu0 = relay.cpu_seconds()
     t = time.perf_counter()
     conns: list[c.RawConn] = []
     gate = asyncio.Semaphore(args.connect_concurrency)
@@ -110,6 +111,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         raise RuntimeError(f"{early} waiters returned before anything was posted, e.g. {sample[0]} {sample[1][:200]!r}")
     parked = relay.status()
     fds_parked = relay.open_fds()
+    park_cpu = relay.cpu_seconds() - park_cpu0
     if parked_at > 45:
         raise RuntimeError(f"parking took {parked_at:.0f} s: the first long-polls are near their 60 s hold")
 
@@ -161,7 +163,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     return {
         "before": before, "parked": parked, "after": after, "fds_before": fds_before, "fds_parked": fds_parked,
         "sent_at": sent_at, "parked_at": parked_at, "idle_after": idle_after, "posted": posted,
-        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "wake_cpu": wake_cpu, "stack": c.server_stack(relay.hiloop_bin),
+        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "wake_cpu": wake_cpu, "park_cpu": park_cpu, "stack": c.server_stack(relay.hiloop_bin),
     }
 
 
@@ -180,6 +182,8 @@ def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
         ["relay open file descriptors (before → parked)", f"{res['fds_before']} → {res['fds_parked']}"],
         [f"time to connect and send {args.waiters:,} long-polls / until the relay is idle",
          f"{res['sent_at']:.1f} s / {res['parked_at']:.1f} s"],
+        ["relay CPU time spent accepting and parking them (per waiter)",
+         f"{res['park_cpu']:.1f} s ({res['park_cpu'] / args.waiters * 1e6:.0f} µs)"],
         [f"{args.sessions} POSTs (one per session) all answered", f"{res['posted'] * 1000:.0f} ms"],
         ["first waiter woken (response received)", f"{woke[0] * 1000:.0f} ms" if woke else "none"],
         ["p50 / p90 / p99 waiter woken" + ("" if res["t_all"] is not None else " (of those woken)"),
