@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -65,6 +66,9 @@ class WebhookWorker:
         self._config = config
         self._transport = transport
         self._in_flight: set[str] = set()
+        # Called after each attempt is recorded, with the delivery id and "delivered", "retry" or "failed"
+        # (tests and benchmarks wait on it).
+        self.on_settled: Callable[[str, str], None] | None = None
 
     async def run(self) -> None:
         limit = max(1, self._config.webhook_concurrency)
@@ -99,10 +103,14 @@ class WebhookWorker:
             if error is None:
                 done_at = iso_now()
                 await self._store.write(lambda tx: tx.delivery_done(delivery_id, attempts, done_at))
+                outcome = "delivered"
             else:
                 retry_at = (None if attempts >= self._config.webhook_max_attempts
                             else iso_in(backoff(self._config, attempts)))
                 await self._store.write(lambda tx: tx.delivery_failed(delivery_id, attempts, error, retry_at))
+                outcome = "failed" if retry_at is None else "retry"
+            if self.on_settled is not None:
+                self.on_settled(delivery_id, outcome)
         finally:
             self._in_flight.discard(delivery_id)
             sub.notify(None)  # re-plan: a slot is free, and the next due time may have moved
