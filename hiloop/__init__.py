@@ -62,6 +62,7 @@ from hiloop.errors import (
 )
 from hiloop.guest import AsyncGuestClient, GuestClient
 from hiloop.models import (
+    Activity,
     Agent,
     FeedItem,
     GuestLink,
@@ -71,15 +72,19 @@ from hiloop.models import (
     SessionView,
     Timeline,
     TimelineMessage,
+    Webhook,
+    WebhookEvent,
 )
 from hiloop.owner import AsyncOwnerClient, OwnerClient
 from hiloop.pairing import pair_agent, pair_agent_async
 from hiloop.sync_client import HiloopClient
+from hiloop.webhooks import InvalidWebhook, verify_webhook
 
 __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "Activity",
     "Agent",
     "Alert",
     "AsyncGuestClient",
@@ -105,6 +110,7 @@ __all__ = [
     "HiloopError",
     "Image",
     "InvalidComponent",
+    "InvalidWebhook",
     "KV",
     "Link",
     "Metric",
@@ -132,6 +138,8 @@ __all__ = [
     "TimelineMessage",
     "TransportError",
     "Unauthorized",
+    "Webhook",
+    "WebhookEvent",
     "Wizard",
     "WizardStep",
     "__version__",
@@ -140,4 +148,5 @@ __all__ = [
     "pair_agent",
     "pair_agent_async",
     "parse_components",
+    "verify_webhook",
 ]

@@ -88,7 +88,12 @@ class Keyrings:
         return kr
 
     async def open(self, sid: str, envelope: wire.Envelope) -> Opened | None:
-        """The verified, decrypted message, or None when it does not verify (it is then ignored)."""
+        """The verified, decrypted message, or None when it does not verify (it is then ignored).
+        A reader never writes: anything signed by a reader is ignored too."""
+        opened = await self._open(sid, envelope)
+        return None if opened is None or opened.role == "reader" else opened
+
+    async def _open(self, sid: str, envelope: wire.Envelope) -> Opened | None:
         env = envelope.wire()
         try:
             kr = await self.get(sid)

@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from hiloop import wire
+from hiloop._agent_extras import AgentExtras
 from hiloop._http import POLL_HOLD, Http
 from hiloop._requests import DeadlineLike, message_payload, response_from, utc_deadline
 from hiloop._sessions import PAGE, Keyrings, fetch_timeline, send_payload, session_model
@@ -50,7 +51,7 @@ __all__ = ["AsyncHiloopClient"]
 OWNER_ONLY: tuple[str, ...] = ("owner",)
 
 
-class AsyncHiloopClient:
+class AsyncHiloopClient(AgentExtras):
     """An agent's client. Loads the agent's identity from HILOOP_HOME; talks to its relay over httpx.
 
     `api_key` (or HILOOP_API_KEY) selects the stored agent with that key; else `agent` (or HILOOP_AGENT)
@@ -85,7 +86,8 @@ class AsyncHiloopClient:
         except CryptoError as exc:
             raise ConfigError(f"the stored keys of agent {credentials.name!r} are damaged: {exc}") from exc
         self._http = Http(url, credentials.api_key, transport=transport, timeout=timeout)
-        self._keyrings = Keyrings(self._http, self._identity, lambda _sid: "agent", self._root_for)
+        self._init_extras()  # webhooks, activity, readers (hiloop/_agent_extras.py)
+        self._keyrings = Keyrings(self._http, self._identity, self._member_id, self._root_for)
         self._requests: dict[tuple[str, str], tuple[int, datetime | None, str | None]] = {}
         self._latest_requests: dict[str, str] = {}  # session id -> newest request sent by this client
 
@@ -104,6 +106,8 @@ class AsyncHiloopClient:
         return self._http.base_url
 
     async def _root_for(self, info: wire.SessionInfo) -> bytes:
+        if info.agent_id and info.agent_id != self.agent_id:
+            return await self._reader_root(info)  # another agent's session, read-only
         return self._identity.ed25519_pub
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -134,6 +138,7 @@ class AsyncHiloopClient:
         """A new session rooted at this agent, shared with its owner; the title is encrypted."""
         sid = new_id("s_")
         kr, members, wraps = SessionKeyring.create(sid, root=self._identity, owner=self._owner_keys)
+        await self._add_readers_at_creation(kr, members, wraps)  # the readers the owner granted
         title_env = (
             wire.Envelope.model_validate(kr.seal({"v": 1, "type": "title", "title": title}, mid="title-0"))
             if title
@@ -159,13 +164,20 @@ class AsyncHiloopClient:
         return session_model(info, await self._title(info))
 
     async def list_sessions(
-        self, status: wire.SessionStatus | None = None, kind: str | None = None, limit: int | None = None
+        self, status: wire.SessionStatus | None = None, kind: str | None = None, limit: int | None = None,
+        *, include_readable: bool = False,
     ) -> list[Session]:
-        """This agent's sessions, newest first, with decrypted titles."""
+        """This agent's sessions, newest first, with decrypted titles; with `include_readable`, also other
+        agents' sessions it may read (their `agent_id` is not this agent's)."""
         data = await self._http.model(
             wire.SessionList, "GET", "/v1/sessions", params={"status": status, "kind": kind, "limit": limit}
         )
-        return [session_model(info, await self._title(info)) for info in data.sessions]
+        own = [session_model(info, await self._title(info)) for info in data.sessions]
+        if not include_readable:
+            return own
+        both = own + await self.list_readable_sessions(status, kind, limit)
+        both.sort(key=lambda s: (s.created_at is not None, s.created_at), reverse=True)
+        return both[:limit] if limit else both
 
     async def close_session(self, session_id: str) -> Session:
         info = await self._http.model(wire.SessionInfo, "POST", f"/v1/sessions/{session_id}/close")

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Agent", "FeedItem", "GuestLink", "Response", "SentMessage", "Session", "SessionView",
-           "Timeline", "TimelineMessage"]
+__all__ = ["Activity", "Agent", "FeedItem", "GuestLink", "ReaderSync", "Response", "SentMessage", "Session",
+           "SessionView", "Timeline", "TimelineMessage", "Webhook", "WebhookEvent"]
 
 
 class _Result(BaseModel):
@@ -124,3 +124,67 @@ class Agent(_Result):
     verified: bool
     created_at: datetime | None = None
     last_seen: datetime | None = None
+
+
+class Activity(_Result):
+    """An agent's figures, computed by the relay from routing metadata only.
+
+    Response times are seconds from a request to its answer (p50, p90) over the last `since` window;
+    `messages_per_hour` are the activity bars, oldest hour first, the current hour last.
+    """
+
+    agent_id: str
+    since: datetime
+    hours: int
+    last_seen: datetime | None = None
+    open_sessions: int = 0
+    open_requests: int = 0
+    requests: int = 0
+    answered: int = 0
+    expired: int = 0
+    response_p50: float | None = None
+    response_p90: float | None = None
+    sla_kept: int = 0
+    sla_missed: int = 0
+    messages_per_hour: list[int] = Field(default_factory=list)
+
+
+class Webhook(_Result):
+    """A registered webhook. `secret` (whsec_…) is set only in the answer to its registration."""
+
+    id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+    secret: str | None = None
+    pending: int = 0
+    delivered: int = 0
+    failed: int = 0
+    last_error: str | None = None
+
+
+class WebhookEvent(_Result):
+    """A verified webhook delivery, decrypted.
+
+    `message` is the message it carries when its signature and certificate check (None otherwise);
+    for `response`, `response` is the answer when signed by an accepted role (the owner by default);
+    for `expired`, `default_action` is the one the agent set on the request.
+    """
+
+    delivery_id: str
+    event: str
+    agent_id: str
+    session_id: str | None = None
+    created_at: datetime
+    message: TimelineMessage | None = None
+    request_id: str | None = None
+    response: Response | None = None
+    default_action: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReaderSync(_Result):
+    """What `sync_readers()` changed: readers added to sessions, and sessions rotated to leave readers out."""
+
+    added: list[tuple[str, str]] = Field(default_factory=list)  # (session id, reader agent id)
+    removed: list[tuple[str, str]] = Field(default_factory=list)

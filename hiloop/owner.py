@@ -42,7 +42,7 @@ from hiloop.crypto import (
     verify_agent_cert,
 )
 from hiloop.errors import ConfigError, NotFound, PairingError
-from hiloop.models import Agent, FeedItem, GuestLink, SentMessage, Session, SessionView, TimelineMessage
+from hiloop.models import Activity, Agent, FeedItem, GuestLink, SentMessage, Session, SessionView, TimelineMessage
 from hiloop.store import OwnerCredentials, load_owner, owner_path, save_owner
 
 __all__ = ["AsyncOwnerClient", "OwnerClient", "PairingRequest", "parse_pairing_link", "parse_recovery_key"]
@@ -423,6 +423,23 @@ class AsyncOwnerClient:
         kr = await self._keyrings.get(session_id)
         return await invite_guest(self._http, self._keyrings, session_id, label, expires_in, kr.root_ed25519)
 
+    # --- activity and readers ---------------------------------------------------------------------
+
+    async def activity(self, agent_id: str, hours: int = 24, days: int = 30) -> Activity:
+        """An agent's figures from routing metadata: open requests, response times, SLA, messages per hour."""
+        data = await self._http.model(wire.Activity, "GET", f"/v1/agents/{agent_id}/activity",
+                                      params={"hours": hours, "days": days})
+        return Activity.model_validate(data.model_dump())
+
+    async def grant_reader(self, agent_id: str, reader_agent_id: str) -> None:
+        """Let `reader_agent_id` read `agent_id`'s sessions (the agent adds it on its next `sync_readers()`)."""
+        await self._http.request("POST", f"/v1/agents/{agent_id}/readers",
+                                 body=wire.ReaderGrant(reader_agent_id=reader_agent_id))
+
+    async def withdraw_reader(self, agent_id: str, reader_agent_id: str) -> None:
+        """Withdraw it: the relay stops serving the reader at once; the agent then rotates it out."""
+        await self._http.request("DELETE", f"/v1/agents/{agent_id}/readers/{reader_agent_id}")
+
 
 class OwnerClient:
     """The owner's client, blocking; see AsyncOwnerClient for what each method does."""
@@ -539,4 +556,13 @@ class OwnerClient:
 
     def create_guest_link(self, session_id: str, label: str = "guest", expires_in: int = 3600) -> GuestLink:
         return self._portal.call(self._async.create_guest_link, session_id, label, expires_in)
+
+    def activity(self, agent_id: str, hours: int = 24, days: int = 30) -> Activity:
+        return self._portal.call(self._async.activity, agent_id, hours, days)
+
+    def grant_reader(self, agent_id: str, reader_agent_id: str) -> None:
+        self._portal.call(self._async.grant_reader, agent_id, reader_agent_id)
+
+    def withdraw_reader(self, agent_id: str, reader_agent_id: str) -> None:
+        self._portal.call(self._async.withdraw_reader, agent_id, reader_agent_id)
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from hiloop import wire
+from hiloop._agent_extras import SyncAgentExtras
 from hiloop._requests import DeadlineLike
 from hiloop._sync import Portal
 from hiloop.client import OWNER_ONLY, AsyncHiloopClient
@@ -25,7 +26,7 @@ from hiloop.store import AgentCredentials
 __all__ = ["HiloopClient"]
 
 
-class HiloopClient:
+class HiloopClient(SyncAgentExtras):
     """A blocking agent client; see AsyncHiloopClient for what each method does."""
 
     def __init__(
@@ -87,9 +88,10 @@ class HiloopClient:
         return self._portal.call(self._async.get_session, session_id)
 
     def list_sessions(
-        self, status: wire.SessionStatus | None = None, kind: str | None = None, limit: int | None = None
+        self, status: wire.SessionStatus | None = None, kind: str | None = None, limit: int | None = None,
+        *, include_readable: bool = False,
     ) -> list[Session]:
-        return self._portal.call(self._async.list_sessions, status, kind, limit)
+        return self._portal.call(self._async.list_sessions, status, kind, limit, include_readable=include_readable)
 
     def close_session(self, session_id: str) -> Session:
         return self._portal.call(self._async.close_session, session_id)
