@@ -103,6 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--answers", type=int, default=10)
+    parser.add_argument("--model-latency", type=float, default=0.0,
+                        help="seconds the fake model takes per answer (0: instant, the harshest case)")
     args = parser.parse_args()
     claude = find_claude()
     if claude is None:
@@ -112,7 +114,7 @@ def main() -> None:
         root = Path(tmp)
         relay = RelayProcess(root)
         link = relay.start()
-        fake = FakeAnthropic().start()
+        fake = FakeAnthropic(latency=args.model_latency).start()
         home = root / "home"
         project = root / "project"
         hiloop_home = root / "hiloop-home"
@@ -160,6 +162,7 @@ def main() -> None:
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
             answered: list[float] = []
             seen: set[str] = set()
+            fake.latency = 0.0
             for _ in stamps:
                 sid, request = owner.wait_for_request(seen=seen, timeout=60)
                 seen.add(request.id)
@@ -179,11 +182,14 @@ def main() -> None:
     cpu = re.sub(r"\s+", " ", next((line.split(":", 1)[1] for line in Path("/proc/cpuinfo").read_text().splitlines()
                                     if line.startswith("model name")), "?")).strip()
     print(f"## Claude Code plugin ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {cpu})\n")
-    print(f"20-tool-call `claude -p` session, median of {args.runs} runs:\n")
-    print("| configuration | wall time | ratio to without |")
-    print("|---|---|---|")
+    print(f"20-tool-call `claude -p` session, fake model answering in {args.model_latency:g} s, "
+          f"median of {args.runs} runs (load average {os.getloadavg()[0]:.1f}):\n")
+    print("| configuration | median | ratio | fastest | ratio |")
+    print("|---|---|---|---|---|")
+    fastest = {name: min(v) for name, v in times.items()}
     for name, value in medians.items():
-        print(f"| {name} | {value:.2f} s | {value / medians['without']:.3f} |")
+        print(f"| {name} | {value:.2f} s | {value / medians['without']:.3f} | {fastest[name]:.2f} s | "
+              f"{fastest[name] / fastest['without']:.3f} |")
     print(f"\nCPU per hook event: streaming hook {hook_cpu * 1000:.1f} ms; daemon {daemon_per_event * 1000:.1f} ms per event sent")
     print(f"\nOwner answer -> tool runs ({len(latencies)} approvals): p50 {percentile(latencies, 50):.0f} ms, "
           f"p90 {percentile(latencies, 90):.0f} ms")

@@ -37,6 +37,7 @@ POLL_BUSY = 0.03  # seconds between spool scans while events flow
 POLL_IDLE = 0.25
 SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
 LISTEN_WAIT = 25  # long-poll hold, seconds
+COALESCE = 0.5  # seconds a timeline follower rests after waking for the daemon's own events only
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -263,6 +264,8 @@ class Daemon:
             if cursor != m.cursor:
                 m.cursor = cursor
                 self._save()
+            if messages and all(x.role == "agent" for x in messages) and not self._waiting_in(m):
+                await self._sleep(COALESCE)  # only our own events woke us: let a burst of them pass
 
     def _waiting_in(self, m: Mirror) -> bool:
         return any(w.claude_id == m.claude_id for w in self.waiters.values())

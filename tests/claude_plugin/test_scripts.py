@@ -49,13 +49,14 @@ def test_streaming_spools_the_hook_input_as_it_came(tmp_path):
     assert spool.read(path) == EVENT
 
 
-def test_deliver_says_nothing_when_nothing_waits_and_hands_over_what_waits(tmp_path):
+def test_a_sync_stream_says_nothing_when_nothing_waits_and_hands_over_what_waits(tmp_path):
     env = {**envs(tmp_path), "HILOOP_PYTHON": __import__("sys").executable}
-    assert run("hiloop-deliver", env=env).stdout == ""
+    assert run("hiloop-stream", env=env).stdout == ""
     inbox.write(Path(env["CLAUDE_PLUGIN_DATA"]) / "inbox" / "c1", 1, "m1", "please add a test")
-    done = run("hiloop-deliver", env=env)
+    done = run("hiloop-stream", env=env)
     assert json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"].endswith("please add a test")
-    assert run("hiloop-deliver", env=env).stdout == ""
+    assert run("hiloop-stream", env=env).stdout == ""
+    assert run("hiloop-stream", "--no-deliver", env=env).stdout == ""
 
 
 def test_a_stop_hook_spools_and_blocks_with_a_waiting_instruction(tmp_path):

@@ -110,6 +110,7 @@ class _Script:
 class FakeAnthropic:
     """Runs in a daemon thread on 127.0.0.1 and a free port; `url` is the ANTHROPIC_BASE_URL."""
 
+    latency: float = 0.0  # seconds before each answer (a real model takes a while to answer)
     scripts: dict[str, _Script] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -260,6 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "not_found_error", f"the fake has no {path}")
             return
         recorded = self.owner._record(path, body)
+        if self.owner.latency:
+            time.sleep(self.owner.latency)
         try:
             blocks = self.owner._reply(recorded)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a bad script: tell, don't crash

@@ -27,9 +27,8 @@ def test_every_streamed_event_decrypts_at_the_owner_to_what_happened(claude_env,
     assert pre_bash["command"] == "echo canary-output-123" and pre_bash["description"] == "say it"
     post_bash = next(d for n, d in events if n == "PostToolUse" and d["tool"] == "Bash")
     assert post_bash["stdout"] == "canary-output-123" and post_bash["tool_use_id"] == pre_bash["tool_use_id"]
-    pre_write = next(d for n, d in events if n == "PreToolUse" and d["tool"] == "Write")
-    assert pre_write["path"] == str(target) and pre_write["content"] == "a note"
-    assert any(n == "PostToolUse" and d["tool"] == "Write" for n, d in events)
+    post_write = next(d for n, d in events if n == "PostToolUse" and d["tool"] == "Write")
+    assert post_write["path"] == str(target) and post_write["content"] == "a note"
     assert ("Stop", {"last_message": run.result}) in events
     assert ("SessionEnd", {"reason": "other"}) in events
     assert all(m.role == "agent" for m in owner.messages(sid) if m.content.get("type") == "tool_event")
@@ -88,7 +87,7 @@ def test_subagent_events_carry_the_subagents_id(claude_env, owner):
     start = next(d for n, d in events if n == "SubagentStart")
     agent_id = start["agent_id"]
     assert subagent_entry.endswith(agent_id)
-    inside = [d for n, d in events if n == "PreToolUse" and d.get("tool") == "Write"]
+    inside = [d for n, d in events if n == "PostToolUse" and d.get("tool") == "Write"]
     assert inside and all(d["agent_id"] == agent_id for d in inside)
     assert next(d for n, d in events if n == "SubagentStop")["agent_id"] == agent_id
     delegated = next(d for n, d in events if n == "PreToolUse" and d.get("tool") == "Agent")
