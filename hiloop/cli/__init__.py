@@ -4,7 +4,8 @@
     hiloop owner init SETUP_LINK                    create the owner on a fresh relay; shows the recovery key once
     hiloop owner login RELAY_URL RECOVERY_KEY       sign this terminal in as the owner
     hiloop agent add NAME [--relay URL]             pair a new agent; waits for the owner's approval
-    hiloop agents [--json]                          agents stored here and agents paired with the owner
+    hiloop agents [--json]                          agents stored here and agents paired with the owner (with activity)
+    hiloop readers grant|withdraw AGENT READER      let READER read AGENT's sessions, or stop it
     hiloop pair approve LINK | hiloop pair refuse LINK
     hiloop inbox [--json]                           open requests across all agents
     hiloop show SESSION [--json]                    a session's decrypted timeline

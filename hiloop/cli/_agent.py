@@ -29,6 +29,18 @@ def register(sub: Any) -> None:
     agents.add_argument("--json", action="store_true", help="print JSON")
     agents.set_defaults(func=cmd_agents)
 
+    readers = sub.add_parser("readers", help="let an agent read another agent's sessions",
+                             description="Read-only visibility between the owner's agents.")
+    rsub = readers.add_subparsers(dest="readers_command", metavar="COMMAND", required=True)
+    grant = rsub.add_parser("grant", help="let READER read AGENT's sessions (AGENT adds it on its next sync)")
+    grant.add_argument("agent", metavar="AGENT", help="the agent id whose sessions are read")
+    grant.add_argument("reader", metavar="READER", help="the agent id that may read them")
+    grant.set_defaults(func=cmd_readers_grant)
+    withdraw = rsub.add_parser("withdraw", help="withdraw it (AGENT then rotates READER out)")
+    withdraw.add_argument("agent", metavar="AGENT")
+    withdraw.add_argument("reader", metavar="READER")
+    withdraw.set_defaults(func=cmd_readers_withdraw)
+
 
 def cmd_add(args: argparse.Namespace) -> int:
     relay = relay_url_from(args.relay)
@@ -79,16 +91,19 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_agents(args: argparse.Namespace) -> int:
     stored = list_agents()
     paired = None
+    activity: dict[str, Any] = {}
     if owner_path().exists():
         from hiloop.owner import OwnerClient
 
         with OwnerClient.load() as owner:
             paired = owner.agents()
+            activity = {p.agent_id: owner.activity(p.agent_id) for p in paired}
     if args.json:
         print_json({
             "stored": [{"name": a.name, "agent_id": a.agent_id, "relay_url": a.relay_url, "owner_id": a.owner_id}
                        for a in stored],
-            "paired": [a.model_dump(mode="json") for a in paired] if paired is not None else None,
+            "paired": [{**a.model_dump(mode="json"), "activity": activity[a.agent_id].model_dump(mode="json")}
+                       for a in paired] if paired is not None else None,
         })
         return 0
     if not stored and paired is None:
@@ -103,4 +118,45 @@ def cmd_agents(args: argparse.Namespace) -> int:
             seen = p.last_seen.strftime("%Y-%m-%d %H:%M") if p.last_seen else "never"
             status = "verified" if p.verified else "NOT VERIFIED (the certificate does not check)"
             out(f"  {p.name:<20} {p.agent_id:<16} {p.fingerprint:<24} last seen {seen}  {status}")
+            if p.agent_id in activity:
+                out(f"  {'':<20} {activity_line(activity[p.agent_id])}")
+    return 0
+
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 120:
+        return f"{value:.0f}s"
+    if value < 7200:
+        return f"{value / 60:.0f}m"
+    return f"{value / 3600:.1f}h"
+
+
+def activity_line(a: Any) -> str:
+    """`open 2 · answers p50 12s p90 40s · SLA 3 kept 1 missed · 24h ▁▂█` from an Activity."""
+    peak = max(a.messages_per_hour, default=0)
+    bars = "".join(BARS[0 if not n else max(1, round(n * 8 / peak))] for n in a.messages_per_hour) if peak else ""
+    return (f"open {a.open_requests} · answers p50 {_seconds(a.response_p50)} p90 {_seconds(a.response_p90)} · "
+            f"SLA {a.sla_kept} kept {a.sla_missed} missed · {a.hours}h {bars or '(quiet)'}")
+
+
+def cmd_readers_grant(args: argparse.Namespace) -> int:
+    from hiloop.owner import OwnerClient
+
+    with OwnerClient.load() as owner:
+        owner.grant_reader(args.agent, args.reader)
+    out(f"{args.reader} may read {args.agent}'s sessions once {args.agent} syncs its readers.")
+    return 0
+
+
+def cmd_readers_withdraw(args: argparse.Namespace) -> int:
+    from hiloop.owner import OwnerClient
+
+    with OwnerClient.load() as owner:
+        owner.withdraw_reader(args.agent, args.reader)
+    out(f"{args.reader} may no longer read {args.agent}'s sessions; {args.agent} rotates it out on its next sync.")
     return 0
