@@ -76,10 +76,12 @@ def test_the_agents_page_shows_workload_answer_times_and_deadlines(app_agent, ap
     page.goto(app_owner.relay.url + "/agents")
     agent = page.locator(".agent", has_text="deploy-bot")
     expect(agent.locator(".workload")).to_have_text("1")
-    expect(agent.locator(".sessions-count")).to_have_text("1 open of 1")
-    expect(agent.locator(".response-time")).to_have_text(re.compile(r"^\d+s$|^\d+m"))
+    expect(agent.locator(".sessions-count")).to_have_text("1")
+    expect(agent.locator(".response-time")).to_have_text(re.compile(r"^\d+s median, \d+s p90$"))
     expect(agent.locator(".sla")).to_have_text("1 kept, 0 missed")
     expect(agent.locator(".last-seen")).to_have_text("just now")
+    expect(agent.locator(".per-hour svg rect")).to_have_count(24)
+    expect(agent.locator(".per-hour svg")).to_have_attribute("aria-label", re.compile(r"^[1-9]\d* messages in the last 24 hours$"))
 
 
 def test_a_button_decision_answered_in_the_page_reaches_the_waiting_agent(app_agent, app_owner, background):
