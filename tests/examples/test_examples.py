@@ -77,7 +77,8 @@ def answer_as_owner(owner: OwnerClient, **answer: Any) -> Callable[[str], None]:
 
 
 def test_every_example_has_a_test() -> None:
-    tested = {"decision.py", "report.py", "form.py", "tabs.py", "feed_digest.py", "lunch_poll.py"}
+    tested = {"decision.py", "report.py", "form.py", "tabs.py", "feed_digest.py", "lunch_poll.py",
+              "webhook_receiver.py"}  # webhook_receiver.py: tested in tests/hiloop/test_webhooks.py
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 

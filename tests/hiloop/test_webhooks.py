@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.streams.text
 import pytest
 from webhook_receiver import running_receiver
 
@@ -109,3 +115,32 @@ async def test_a_passed_deadline_reaches_the_waiting_agent_and_the_webhook(agent
     assert (event.event, event.request_id, event.default_action) == ("expired", sent.id, "deny")
     assert event.message is not None and event.message.status == "expired"
     assert (await agent.get_session_timeline(session.id)).messages[0].status == "expired"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
+RESPOND = re.compile(r"hiloop respond (\S+) (\S+)")
+
+
+@pytest.mark.anyio
+async def test_the_example_receiver_acts_on_the_owners_answer_delivered_by_webhook(
+        agent: AsyncHiloopClient, owner: AsyncOwnerClient, live_relay: Any, hiloop_env: Path):
+    env = {**os.environ, "HILOOP_HOME": str(hiloop_env), "HILOOP_URL": live_relay.url,
+           "HILOOP_EXAMPLE_TIMEOUT": "20", "PYTHONUNBUFFERED": "1"}
+    lines: list[str] = []
+    with anyio.fail_after(40):
+        async with await anyio.open_process([sys.executable, str(EXAMPLE)], env=env) as proc:
+            assert proc.stdout is not None
+            buffered = anyio.streams.text.TextReceiveStream(proc.stdout)
+            pending = ""
+            async for chunk in buffered:
+                pending += chunk
+                while "\n" in pending:
+                    line, pending = pending.split("\n", 1)
+                    lines.append(line)
+                    m = RESPOND.search(line)
+                    if m:
+                        await owner.respond(m.group(1), m.group(2), action="approve", text="now is fine")
+            await proc.wait()
+    assert proc.returncode == 0, lines
+    assert lines[-1] == "The owner answered approve over a webhook: now is fine. Rotating the keys."
+    assert await agent.list_webhooks() == []
