@@ -172,6 +172,41 @@ async def wait_idle(relay: RelayProcess, *, window: float = 0.3, busy_below: flo
     raise TimeoutError(f"the relay stayed busy for {timeout:g} s")
 
 
+def _system_busy_seconds() -> float:
+    """CPU seconds all cores spent busy (not idle, not iowait) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Who used the cores over an interval: the relay, this process (the load generator), and everything
+    else on the machine (other people's work: the benchmarks share the machine)."""
+
+    def __init__(self, relay: RelayProcess) -> None:
+        self.relay = relay
+        self.start()
+
+    def start(self) -> None:
+        self._t = time.perf_counter()
+        self._sys = _system_busy_seconds()
+        self._relay = self.relay.cpu_seconds()
+        self._self = time.process_time()
+
+    def cores(self) -> dict[str, float]:
+        """Average cores busy since start(): relay, load generator, others, and the machine's total."""
+        wall = max(1e-9, time.perf_counter() - self._t)
+        relay = (self.relay.cpu_seconds() - self._relay) / wall
+        own = (time.process_time() - self._self) / wall
+        total = (_system_busy_seconds() - self._sys) / wall
+        return {"relay": relay, "bench": own, "others": max(0.0, total - relay - own), "total": total}
+
+    def describe(self) -> str:
+        c = self.cores()
+        return (f"cores busy during the run: relay {c['relay']:.2f}, load generator {c['bench']:.2f}, "
+                f"other processes {c['others']:.2f} (of {machine()['nproc']})")
+
+
 # --- raw HTTP/1.1 keep-alive connections -----------------------------------------------------------
 
 

@@ -95,6 +95,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         owner_kr = c.keyring_from(info, me=world.owner_identity, my_id="owner",
                                   root_ed25519=c.agent_identity(creds).ed25519_pub)
 
+        meter = c.CpuMeter(relay)
         sdk_ms: list[float] = []
         post_ms: list[float] = []
         for i in range(args.warmup + args.n):
@@ -155,7 +156,8 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         await raw_conn.close()
         await agent.aclose()
         await world.owner.aclose()
-    return {"sdk": sorted(sdk_ms), "raw": sorted(raw_ms), "post": sorted(post_ms),
+        load = meter.describe()
+    return {"sdk": sorted(sdk_ms), "raw": sorted(raw_ms), "post": sorted(post_ms), "load": load,
             "stack": c.server_stack(relay.hiloop_bin), "relay_cmd": " ".join(relay.command[1:3] + ["--port P --db TMP"])}
 
 
@@ -192,6 +194,7 @@ def main() -> int:
     print(tbl)
     print(verdicts)
     print(f"relay: {res['stack']}; {c.machine_line()}")
+    print(res["load"])
     if args.write:
         block = "\n".join([
             "### Answer → waiting agent (`bench/answer_latency.py`)",
@@ -206,7 +209,7 @@ def main() -> int:
             "",
             f"**{verdicts}.**",
             "",
-            f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}.",
+            f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}; {res['load']}.",
         ])
         c.write_results("answer_latency", block)
     return 0

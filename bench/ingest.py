@@ -67,6 +67,7 @@ class Phase:
     window: float = 0.0
     relay_cpu: float = 0.0
     client_cpu: float = 0.0
+    others: float = 0.0
     exhausted: bool = False
 
 
@@ -101,17 +102,19 @@ async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes],
     start = time.perf_counter()
     t_begin = start + WARMUP_SECONDS
     t_end = t_begin + seconds
-    state = {"cpu0": 0.0, "pcpu0": 0.0, "stop": False}
+
+    meters: list[c.CpuMeter] = []
 
     async def marks() -> None:
         await asyncio.sleep(max(0.0, t_begin - time.perf_counter()))
-        state["cpu0"], state["pcpu0"] = relay.cpu_seconds(), time.process_time()
+        meter = c.CpuMeter(relay)
+        meters.append(meter)
         spy = relay.profile(seconds, profile) if profile is not None else None
         await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
+        cores = meter.cores()
+        phase.relay_cpu, phase.client_cpu, phase.others = cores["relay"], cores["bench"], cores["others"]
         if spy is not None:
             spy.wait(30)
-        phase.relay_cpu = (relay.cpu_seconds() - state["cpu0"]) / seconds
-        phase.client_cpu = (time.process_time() - state["pcpu0"]) / seconds
 
     async def one(conn: c.RawConn, reqs: list[bytes] | bytes) -> None:
         i = 0
@@ -144,10 +147,11 @@ async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes],
     await asyncio.gather(*(one(conn, reqs) for conn, reqs in zip(conns, requests)))
     end = min(time.perf_counter(), t_end)
     phase.window = max(1e-9, end - t_begin)
-    if not mark.done():
+    if not mark.done():  # the pool ran out before the window ended
         mark.cancel()
-        phase.relay_cpu = (relay.cpu_seconds() - state["cpu0"]) / phase.window
-        phase.client_cpu = (time.process_time() - state["pcpu0"]) / phase.window
+        if meters:
+            cores = meters[0].cores()
+            phase.relay_cpu, phase.client_cpu, phase.others = cores["relay"], cores["bench"], cores["others"]
     phase.latencies.sort()
     return phase
 
@@ -220,9 +224,9 @@ def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
         rows.append([label, f"{rate:,.0f}", ph.counted, f"{ph.window:.1f}", ph.errors,
                      f"{p(ph.latencies, 50):.1f}", f"{p(ph.latencies, 99):.1f}",
                      f"{ph.relay_cpu * 100:.0f}%", f"{ph.relay_cpu / max(rate, 1e-9) * 1e6:.0f}",
-                     f"{ph.client_cpu * 100:.0f}%"])
+                     f"{ph.client_cpu * 100:.0f}%", f"{ph.others * 100:.0f}%"])
     tbl = c.table(["requests", "per second", "count", "window s", "errors", "p50 ms", "p99 ms",
-                   "relay CPU", "relay CPU µs/req", "load-gen CPU"], rows)
+                   "relay CPU", "relay CPU µs/req", "load-gen CPU", "others' CPU"], rows)
     ingest: Phase = res["ingest"]
     rate = ingest.counted / ingest.window
     health_rate = res["health"].counted / res["health"].window
@@ -258,7 +262,7 @@ def main() -> int:
             "",
             f"`{c.command_line()}` — a relay process (`hiloop relay --port P --db TMP`, SQLite WAL, default log "
             f"level unless stated); the load generator is this benchmark's own process (raw asyncio HTTP/1.1, "
-            f"one keep-alive connection per agent). {args.agents} agents paired over HTTP, one session each, "
+            f"one keep-alive connection per agent). CPU columns: share of one core used by the relay process, by the load generator, and by other processes on the machine during the window. {args.agents} agents paired over HTTP, one session each, "
             f"envelopes sealed beforehand with real crypto; {args.agents} requests in flight; "
             f"{args.seconds:g} s windows after {WARMUP_SECONDS:g} s of warm-up. Both processes share the 2 cores.",
             "",

@@ -122,6 +122,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         spy = relay.profile(args.profile_seconds, Path(args.profile) / "wake.txt")
         await asyncio.sleep(0.3)  # py-spy attaches
     cpu0 = relay.cpu_seconds()
+    meter = c.CpuMeter(relay)
     t0 = time.perf_counter()
     for conn, raw in zip(post_conns, posts):
         conn.send(raw)
@@ -134,6 +135,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     for task in pending:
         task.cancel()
     wake_cpu = relay.cpu_seconds() - cpu0
+    load = meter.describe()
     after = relay.status()
     if spy is not None:
         spy.wait(args.profile_seconds + 30)
@@ -163,7 +165,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     return {
         "before": before, "parked": parked, "after": after, "fds_before": fds_before, "fds_parked": fds_parked,
         "sent_at": sent_at, "parked_at": parked_at, "idle_after": idle_after, "posted": posted,
-        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "wake_cpu": wake_cpu, "park_cpu": park_cpu, "stack": c.server_stack(relay.hiloop_bin),
+        "t_all": t_all, "woke": woken, "errors": errors, "budget": budget, "wake_cpu": wake_cpu, "park_cpu": park_cpu, "load": load, "stack": c.server_stack(relay.hiloop_bin),
     }
 
 
@@ -226,6 +228,7 @@ def main() -> int:
     print(tbl)
     print(verdicts)
     print(f"relay: {res['stack']}; RLIMIT_NOFILE {res['nofile']}; {c.machine_line()}")
+    print(f"while waking: {res['load']}")
     if args.write:
         block = "\n".join([
             "### 10,000 long-poll waiters (`bench/waiters.py`)",
@@ -243,7 +246,7 @@ def main() -> int:
             f"**{verdicts}.**",
             "",
             f"Machine: {c.machine_line()}; {c.code_version()}; relay stack: {res['stack']}; RLIMIT_NOFILE {res['nofile']} for both "
-            "processes.",
+            f"processes; while waking, {res['load']}.",
         ])
         c.write_results("waiters", block)
     return 0
