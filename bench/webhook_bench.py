@@ -179,6 +179,7 @@ def ms(values: list[float]) -> list[str]:
 
 
 async def run(args: argparse.Namespace) -> str:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="hiloop-webhook-bench-") as tmp:
         work = Path(tmp)
         relay = RelayProcess(work)
@@ -255,7 +256,9 @@ async def run(args: argparse.Namespace) -> str:
         f"`{command_line()}` — {machine_line()}. A real relay process on loopback (SQLite), one paired agent "
         f"with a webhook for `response`, a receiver in the benchmark's process (uvicorn) that verifies each "
         f"signature; responses posted by the owner's device over keep-alive HTTP/1.1. Relay, receiver and "
-        f"senders share the 2 cores. Relay defaults: {32} deliveries in flight, 5 s timeout, 1 s first backoff.",
+        f"senders share the 2 cores. Relay defaults: 32 deliveries in flight, 5 s timeout, 1 s first backoff. "
+        f"Load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other work on the "
+        f"machine shares the cores.",
         "",
         "| what | figure |",
         "|---|---|",

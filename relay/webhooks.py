@@ -14,6 +14,7 @@ given (the relay must sign with them); they authenticate deliveries and open no 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -57,7 +58,8 @@ def backoff(config: RelayConfig, attempts: int) -> float:
 
 class WebhookWorker:
     """Delivers due deliveries, at most `webhook_concurrency` at once, and sleeps until the next is due
-    or a commit queues one."""
+    or a commit queues one. Outcomes are recorded in batches (one transaction for all the attempts that
+    finished meanwhile)."""
 
     def __init__(self, store: Store, broker: Broker, config: RelayConfig,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -66,6 +68,9 @@ class WebhookWorker:
         self._config = config
         self._transport = transport
         self._in_flight: set[str] = set()
+        self._settled: set[str] = set()  # recorded since the planner's last read began (that read may be stale)
+        self._outcomes: list[tuple[str, int, str | None, str | None]] = []  # id, attempts, error, retry_at
+        self._outcome_ready = asyncio.Event()
         # Called after each attempt is recorded, with the delivery id and "delivered", "retry" or "failed"
         # (tests and benchmarks wait on it).
         self.on_settled: Callable[[str, str], None] | None = None
@@ -80,40 +85,56 @@ class WebhookWorker:
             self._broker.subscribe(WEBHOOK_TOPIC) as sub,
             anyio.create_task_group() as tg,
         ):
+            tg.start_soon(self._record, sub)
             while True:
                 sub.reset()
+                self._settled.clear()
                 at = iso_now()
                 rows, next_at = await self._store.read(
                     lambda tx: (tx.due_deliveries(at, limit * 2), tx.next_delivery_after(at)))
                 for row in rows:
                     if len(self._in_flight) >= limit:
                         break
-                    if row["delivery_id"] in self._in_flight:
+                    delivery_id = row["delivery_id"]
+                    if delivery_id in self._in_flight or delivery_id in self._settled:
                         continue
-                    self._in_flight.add(row["delivery_id"])
-                    tg.start_soon(self._attempt, http, sub, dict(row))
+                    self._in_flight.add(delivery_id)
+                    tg.start_soon(self._attempt, http, dict(row))
                 delay = math.inf if next_at is None else (parse(next_at) - now()).total_seconds()
                 await sub.wait(max(delay, 0.0))
 
-    async def _attempt(self, http: httpx.AsyncClient, sub: Subscription, row: dict[str, Any]) -> None:
-        delivery_id = row["delivery_id"]
-        try:
-            attempts = int(row["attempts"]) + 1
-            error = await self._post(http, row)
-            if error is None:
-                done_at = iso_now()
-                await self._store.write(lambda tx: tx.delivery_done(delivery_id, attempts, done_at))
-                outcome = "delivered"
-            else:
-                retry_at = (None if attempts >= self._config.webhook_max_attempts
-                            else iso_in(backoff(self._config, attempts)))
-                await self._store.write(lambda tx: tx.delivery_failed(delivery_id, attempts, error, retry_at))
-                outcome = "failed" if retry_at is None else "retry"
-            if self.on_settled is not None:
-                self.on_settled(delivery_id, outcome)
-        finally:
-            self._in_flight.discard(delivery_id)
-            sub.notify(None)  # re-plan: a slot is free, and the next due time may have moved
+    async def _attempt(self, http: httpx.AsyncClient, row: dict[str, Any]) -> None:
+        attempts = int(row["attempts"]) + 1
+        error = await self._post(http, row)
+        retry_at = None
+        if error is not None and attempts < self._config.webhook_max_attempts:
+            retry_at = iso_in(backoff(self._config, attempts))
+        self._outcomes.append((row["delivery_id"], attempts, error, retry_at))
+        self._outcome_ready.set()
+
+    async def _record(self, sub: Subscription) -> None:
+        """Write finished attempts in batches; then free their slots and wake the planner."""
+        while True:
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            batch, self._outcomes = self._outcomes, []
+            done_at = iso_now()
+
+            def write(tx: Tx) -> None:
+                for delivery_id, attempts, error, retry_at in batch:
+                    if error is None:
+                        tx.delivery_done(delivery_id, attempts, done_at)
+                    else:
+                        tx.delivery_failed(delivery_id, attempts, error, retry_at)
+
+            await self._store.write(write)
+            for delivery_id, _, error, retry_at in batch:
+                self._in_flight.discard(delivery_id)
+                self._settled.add(delivery_id)
+                if self.on_settled is not None:
+                    self.on_settled(delivery_id, "delivered" if error is None else
+                                    "failed" if retry_at is None else "retry")
+            sub.notify(None)  # re-plan: slots are free, and the next due time may have moved
 
     async def _post(self, http: httpx.AsyncClient, row: dict[str, Any]) -> str | None:
         """One attempt; None when the receiver took it (2xx), else a short reason (never content)."""
