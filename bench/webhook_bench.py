@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import uvicorn  # noqa: E402
-from _common import (  # noqa: E402
+import uvicorn
+from _common import (
     HOST,
     REPO,
     RESULTS,
@@ -46,12 +46,10 @@ from _common import (  # noqa: E402
     make_world,
     percentile,
     request_bytes,
-    table,
 )
 
-from hiloop import wire  # noqa: E402
-from hiloop.crypto import b64u_encode, new_mid  # noqa: E402
-from hiloop.webhooks import verify_webhook  # noqa: E402
+from hiloop.crypto import b64u_encode, new_mid
+from hiloop.webhooks import verify_webhook
 
 SECTION = "## Webhooks"
 
@@ -168,7 +166,7 @@ def start_again(relay: RelayProcess, timeout: float = 30.0) -> float:
                                       cwd=relay.workdir)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if relay._healthy():  # noqa: SLF001
+        if relay._healthy():
             return time.perf_counter()
         time.sleep(0.02)
     raise RuntimeError("the relay did not come back")
@@ -280,7 +278,7 @@ def write_section(block: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     start = text.find(SECTION)
     if start >= 0:
-        m = re.search(r"^## ", text[start + len(SECTION):], flags=re.M)
+        m = re.search(r"^## ", text[start + len(SECTION):], flags=re.MULTILINE)
         end = start + len(SECTION) + m.start() if m else len(text)
         text = text[:start] + block.rstrip() + "\n\n" + text[end:].lstrip()
     else:

@@ -22,14 +22,31 @@ from typing import TYPE_CHECKING, Any
 from hiloop import wire
 from hiloop._requests import response_from
 from hiloop._sessions import timeline_message
-from hiloop.crypto import CryptoError, PublicKeys, SessionKeyring, b64u_decode, sign_member, verify_agent_cert, wrap_key
+from hiloop.crypto import (
+    CryptoError,
+    PublicKeys,
+    SessionKeyring,
+    b64u_decode,
+    sign_member,
+    verify_agent_cert,
+    wrap_key,
+)
 from hiloop.errors import Conflict, HiloopError
-from hiloop.models import Activity, ReaderSync, Session, TimelineMessage, Webhook, WebhookEvent
+from hiloop.models import (
+    Activity,
+    ReaderSync,
+    Session,
+    TimelineMessage,
+    Webhook,
+    WebhookEvent,
+)
 from hiloop.webhooks import TOLERANCE, verify_webhook
 
 if TYPE_CHECKING:
     from hiloop._http import Http
     from hiloop._sessions import Keyrings
+    from hiloop._sync import Portal
+    from hiloop.client import AsyncHiloopClient
     from hiloop.crypto import Identity
     from hiloop.store import AgentCredentials
 
@@ -264,36 +281,36 @@ class AgentExtras:
 class SyncAgentExtras:
     """The blocking faces of AgentExtras, for HiloopClient (which provides `_portal` and `_async`)."""
 
-    _portal: Any
-    _async: Any
+    _portal: Portal
+    _async: AsyncHiloopClient
 
     def create_webhook(self, url: str, events: Sequence[wire.WebhookEventName] = ("response", "expired")
                        ) -> Webhook:
-        return self._portal.call(self._async.create_webhook, url, events)  # type: ignore[no-any-return]
+        return self._portal.call(self._async.create_webhook, url, events)
 
     def list_webhooks(self) -> list[Webhook]:
-        return self._portal.call(self._async.list_webhooks)  # type: ignore[no-any-return]
+        return self._portal.call(self._async.list_webhooks)
 
     def delete_webhook(self, webhook_id: str) -> None:
         self._portal.call(self._async.delete_webhook, webhook_id)
 
     def open_webhook(self, delivery: wire.WebhookDelivery, *, accept_roles: Sequence[str] = ("owner",)
                      ) -> WebhookEvent:
-        return self._portal.call(  # type: ignore[no-any-return]
+        return self._portal.call(
             self._async.open_webhook, delivery, accept_roles=accept_roles)
 
     def read_webhook(self, headers: Mapping[str, str], body: bytes, secret: str, *, tolerance: float = TOLERANCE,
                      accept_roles: Sequence[str] = ("owner",)) -> WebhookEvent:
-        return self._portal.call(  # type: ignore[no-any-return]
+        return self._portal.call(
             self._async.read_webhook, headers, body, secret, tolerance=tolerance, accept_roles=accept_roles)
 
     def activity(self, hours: int = 24, days: int = 30) -> Activity:
-        return self._portal.call(self._async.activity, hours, days)  # type: ignore[no-any-return]
+        return self._portal.call(self._async.activity, hours, days)
 
     def list_readable_sessions(self, status: wire.SessionStatus | None = None, kind: str | None = None,
                                limit: int | None = None) -> list[Session]:
-        return self._portal.call(  # type: ignore[no-any-return]
+        return self._portal.call(
             self._async.list_readable_sessions, status, kind, limit)
 
     def sync_readers(self) -> ReaderSync:
-        return self._portal.call(self._async.sync_readers)  # type: ignore[no-any-return]
+        return self._portal.call(self._async.sync_readers)

@@ -33,10 +33,10 @@ from hiloop.errors import HiloopError
 __all__ = [
     "DELIVERY_HEADER",
     "EVENT_HEADER",
-    "InvalidWebhook",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "TOLERANCE",
+    "InvalidWebhook",
     "sign_webhook",
     "signature_headers",
     "verify_webhook",

@@ -392,10 +392,10 @@ class Tx:
 
     # --- webhooks and their delivery queue -----------------------------------------------------
 
-    def insert_webhook(self, *, webhook_id: str, agent_id: str, url: str, secret: str, events: list[str]) -> None:
+    def insert_webhook(self, *, webhook_id: str, agent_id: str, url: str, secret: str, events: Sequence[str]) -> None:
         self.run(
             "INSERT INTO webhooks (webhook_id, agent_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (webhook_id, agent_id, url, secret, dumps(events), iso_now()),
+            (webhook_id, agent_id, url, secret, dumps(list(events)), iso_now()),
         )
 
     def webhooks_of(self, agent_id: str) -> list[Row]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -103,7 +103,7 @@ async def test_a_reader_cannot_write_and_what_it_signs_is_never_an_answer(agent,
         with pytest.raises(Forbidden):
             await reader.send_message(session.id, [{"type": "text", "text": "let me in"}])
         # The reader holds the session key, so a lying relay could serve what the reader signs.
-        kr = await reader._keyrings.get(session.id)  # noqa: SLF001
+        kr = await reader._keyrings.get(session.id)
         env = kr.seal({"v": 1, "type": "response", "request": sent.id, "action": "approve"})
         injector.forged = [_entry(session.id, sent.id, env)]
         votes = await asker.responses(session.id, sent.id, accept_roles=("owner", "guest", "reader"))
@@ -122,7 +122,7 @@ def _entry(sid: str, request_mid: str, env: dict[str, Any]) -> dict[str, Any]:
     return {"sid": sid, "seq": 10_000, "mid": env["mid"], "from": env["from"],
             "meta": {"type": "response", "priority": "normal", "requires_response": False, "deadline": None,
                      "reply_to": request_mid},
-            "status": "none", "created_at": datetime.now(timezone.utc).isoformat(), "envelope": env}
+            "status": "none", "created_at": datetime.now(UTC).isoformat(), "envelope": env}
 
 
 async def test_withdrawal_locks_the_reader_out_of_new_epochs(agent, reader, owner):
@@ -130,7 +130,7 @@ async def test_withdrawal_locks_the_reader_out_of_new_epochs(agent, reader, owne
     session = await agent.create_session("Shared for a while")
     await agent.send_message(session.id, [{"type": "text", "text": "epoch 0"}])
     assert len((await reader.get_session_timeline(session.id)).messages) == 1
-    old_keyring: SessionKeyring = await reader._keyrings.get(session.id)  # noqa: SLF001
+    old_keyring: SessionKeyring = await reader._keyrings.get(session.id)
 
     await owner.withdraw_reader(agent.agent_id, reader.agent_id)
     with pytest.raises(Forbidden):
@@ -143,12 +143,12 @@ async def test_withdrawal_locks_the_reader_out_of_new_epochs(agent, reader, owne
     view = await owner.open_session(session.id)
     assert view.session.epoch == 1 and [m.content["components"][0]["text"] for m in view.messages] == [
         "epoch 0", "epoch 1"]
-    raw = await agent._http.model(wire.Timeline, "GET", f"/v1/sessions/{session.id}/messages")  # noqa: SLF001
+    raw = await agent._http.model(wire.Timeline, "GET", f"/v1/sessions/{session.id}/messages")
     newest = raw.messages[-1].envelope.wire()
     assert newest["epoch"] == 1
     with pytest.raises(CryptoError):
         old_keyring.open(newest)  # even served the ciphertext, it holds no key for epoch 1
-    info = await agent._keyrings.info(session.id)  # noqa: SLF001
+    info = await agent._keyrings.info(session.id)
     assert f"r_{reader.agent_id}" not in {w.rid for w in info.wraps if w.epoch == 1}
     later = await agent.create_session("After the withdrawal")
-    assert f"r_{reader.agent_id}" not in {m.id for m in (await agent._keyrings.info(later.id)).members}  # noqa: SLF001
+    assert f"r_{reader.agent_id}" not in {m.id for m in (await agent._keyrings.info(later.id)).members}
