@@ -6,8 +6,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-
-from conftest import World
+from system_relay import World
 
 pytestmark = pytest.mark.anyio
 

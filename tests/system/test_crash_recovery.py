@@ -6,8 +6,8 @@ from collections import Counter
 
 import anyio
 import pytest
+from system_relay import RelayProcess, World
 
-from conftest import RelayProcess, World
 from hiloop import AsyncHiloopClient, TransportError
 
 pytestmark = pytest.mark.anyio

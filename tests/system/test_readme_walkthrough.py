@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, RelayProcess
+from system_relay import REPO, RelayProcess
 
 HILOOP = str(Path(sys.executable).with_name("hiloop"))
 TIMEOUT = 60
