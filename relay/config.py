@@ -18,7 +18,7 @@ DEFAULT_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubled after e
 DEFAULT_WEBHOOK_BACKOFF_CAP = 600.0
 DEFAULT_WEBHOOK_MAX_ATTEMPTS = 12
 DEFAULT_WEBHOOK_TIMEOUT = 5.0
-DEFAULT_WEBHOOK_CONCURRENCY = 32
+DEFAULT_WEBHOOK_CONCURRENCY = 8
 
 
 def default_home(environ: Mapping[str, str] | None = None) -> Path:
