@@ -335,7 +335,7 @@ class GuestInfo(_Out):
 
 
 class FeedItem(_Out):
-    session: SessionInfo  # without members and wraps
+    session: SessionInfo  # without members and wraps, unless asked with keys=true
     message: MessageOut
 
 
@@ -377,10 +377,12 @@ class ReaderAdd(_Model):
 
 
 WebhookEventName = Literal[
-    "message", "response", "expired", "session_closed", "guest_added", "guest_revoked", "readers_changed",
+    "message", "response", "expired", "session_closed", "guest_added", "guest_joined", "guest_revoked",
+    "readers_changed",
 ]
 WEBHOOK_EVENTS: tuple[str, ...] = (
-    "message", "response", "expired", "session_closed", "guest_added", "guest_revoked", "readers_changed",
+    "message", "response", "expired", "session_closed", "guest_added", "guest_joined", "guest_revoked",
+    "readers_changed",
 )
 
 

@@ -20,10 +20,12 @@ from typing import Literal
 from starlette.requests import Request
 
 from hiloop.crypto.encoding import b64u_encode
+from relay.broker import owner_topic
 from relay.db.store import Row, Tx
 from relay.errors import RelayError
 from relay.state import RelayState
 from relay.times import iso, now
+from relay.webhooks import enqueue
 
 Kind = Literal["owner", "agent", "guest"]
 OWNER_PREFIX, AGENT_PREFIX, GUEST_PREFIX, CLAIM_PREFIX, SETUP_PREFIX = "hlo_", "hlp_", "hlg_", "hlc_", "hls_"
@@ -104,6 +106,8 @@ async def optional_principal(request: Request, relay: RelayState) -> Principal |
             raise RelayError("token_revoked")
         if guest["expires_at"] <= iso(now()):
             raise RelayError("token_expired")
+        if guest["joined_at"] is None:  # the link's first use: recorded once the request succeeds
+            request.state.touch = ("guest", (guest["sid"], guest["guest_id"]))
         return Principal("guest", session["owner_id"], guest_id=guest["guest_id"], sid=guest["sid"])
     raise RelayError("unauthorized")
 
@@ -114,7 +118,21 @@ async def touch_after_success(request: Request, relay: RelayState) -> None:
     if touch is None:
         return
     kind, key = touch
+    if kind == "guest":
+        await relay.store.write(lambda tx: guest_joined(tx, *key))
+        return
     await relay.store.write(lambda tx: tx.touch_agent(key) if kind == "agent" else tx.touch_device(key))
+
+
+def guest_joined(tx: Tx, sid: str, guest_id: str) -> None:
+    """A guest used its link for the first time: tell the owner (event) and the agent (webhook)."""
+    if not tx.mark_guest_joined(sid, guest_id):
+        return
+    session = tx.session(sid)
+    assert session is not None
+    tx.insert_event(session["owner_id"], "session", sid, {"action": "guest_joined", "guest_id": guest_id})
+    tx.notify(owner_topic(session["owner_id"]))
+    enqueue(tx, session["agent_id"], "guest_joined", sid=sid, data={"guest_id": guest_id})
 
 
 def _stale(last_seen: str | None) -> bool:

@@ -23,8 +23,8 @@ from typing import Any
 import anyio
 import httpx
 
+from hiloop.crypto import new_id
 from hiloop.webhooks import signature_headers
-from relay.auth import new_id
 from relay.broker import Broker, Subscription
 from relay.config import RelayConfig
 from relay.db.store import Row, Store, Tx, dumps

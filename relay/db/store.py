@@ -323,15 +323,27 @@ class Tx:
                 LIMIT ?""",
             (owner_id, limit),
         )
-        sessions: dict[str, Row] = {}
-        out = []
-        for row in rows:
-            if row["sid"] not in sessions:
-                session = self.session(row["sid"])
-                assert session is not None
-                sessions[row["sid"]] = session
-            out.append((sessions[row["sid"]], row))
-        return out
+        sessions = {s["sid"]: s for s in self.sessions_in([row["sid"] for row in rows])}
+        return [(sessions[row["sid"]], row) for row in rows]
+
+    def sessions_in(self, sids: Sequence[str]) -> list[Row]:
+        """The sessions with these ids, in one query."""
+        return self.all(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.sid IN (SELECT value FROM json_each(?))",
+                        (dumps(list(dict.fromkeys(sids))),))
+
+    def keys_of(self, sids: Sequence[str]) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
+        """The members and the wraps of many sessions, in two queries: ({sid: members}, {sid: wraps}),
+        each list ordered as `members(sid)` and `wraps(sid)` order it."""
+        ids = dumps(list(dict.fromkeys(sids)))
+        members: dict[str, list[Row]] = {sid: [] for sid in sids}
+        wraps: dict[str, list[Row]] = {sid: [] for sid in sids}
+        for row in self.all("""SELECT * FROM members WHERE sid IN (SELECT value FROM json_each(?))
+                                   ORDER BY sid, added_epoch, member_id""", (ids,)):
+            members[row["sid"]].append(row)
+        for row in self.all("""SELECT * FROM wraps WHERE sid IN (SELECT value FROM json_each(?))
+                                   ORDER BY sid, epoch, rid""", (ids,)):
+            wraps[row["sid"]].append(row)
+        return members, wraps
 
     # --- guests -------------------------------------------------------------------------------
 
@@ -350,6 +362,11 @@ class Tx:
 
     def guests(self, sid: str) -> list[Row]:
         return self.all("SELECT * FROM guests WHERE sid = ? ORDER BY created_at, guest_id", (sid,))
+
+    def mark_guest_joined(self, sid: str, guest_id: str) -> bool:
+        """Record a guest's first use of its link; False when it was recorded before."""
+        return self.run("UPDATE guests SET joined_at = ? WHERE sid = ? AND guest_id = ? AND joined_at IS NULL",
+                        (iso_now(), sid, guest_id)) == 1
 
     def revoke_guests(self, sid: str, guest_ids: Iterable[str]) -> None:
         for guest_id in guest_ids:

@@ -33,6 +33,7 @@ class SessionListQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
     before: datetime | None = None  # created_at of the last session of the previous page
     readable: bool = False  # agents: the sessions of other agents it may read, instead of its own
+    keys: bool = False  # include each session's members and wraps (one query each for all of them)
 
 
 def full_info(tx: Tx, sid: str) -> dict[str, Any]:
@@ -116,8 +117,13 @@ async def list_sessions(request: Request) -> Response:
             raise RelayError("forbidden", "an agent lists only its own sessions (or readable=true)")
         else:
             filters.update(agent_id=principal.agent_id)
-    rows = await relay.store.read(lambda tx: tx.list_sessions(**filters))
-    return json_response({"sessions": [session_info(r) for r in rows]})
+
+    def read(tx: Tx) -> list[dict[str, Any]]:
+        rows = tx.list_sessions(**filters)
+        members, wraps = tx.keys_of([r["sid"] for r in rows]) if query.keys else ({}, {})
+        return [session_info(r, members.get(r["sid"]), wraps.get(r["sid"])) for r in rows]
+
+    return json_response({"sessions": await relay.store.read(read)})
 
 
 async def get_session(request: Request) -> Response:
@@ -216,7 +222,8 @@ async def rotate_session(request: Request) -> Response:
 API = (
     Api("POST", "/v1/sessions", create_session, "Create a session with its members and epoch-0 wraps",
         auth=("agent",), body=wire.SessionCreate, response=wire.SessionInfo, status=201, errors=("conflict",)),
-    Api("GET", "/v1/sessions", list_sessions, "List sessions (newest first)", auth=("owner", "agent"),
+    Api("GET", "/v1/sessions", list_sessions, "List sessions (newest first); with keys=true each carries its "
+        "members and wraps", auth=("owner", "agent"),
         query=SessionListQuery, response=wire.SessionList),
     Api("GET", "/v1/sessions/{sid}", get_session, "A session with its members and wraps",
         auth=("owner", "agent", "guest"), response=wire.SessionInfo, errors=("not_found",)),

@@ -7,7 +7,7 @@ from relay.db.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, migrate, s
 
 pytestmark = pytest.mark.anyio
 
-TABLES = {"setup_tokens", "owners", "devices", "challenges", "pairings", "agents", "sessions", "members",
+TABLES = {"webhooks", "deliveries", "readers", "setup_tokens", "owners", "devices", "challenges", "pairings", "agents", "sessions", "members",
           "wraps", "messages", "guests", "events"}
 
 

@@ -203,3 +203,21 @@ async def _pending_ids(config: RelayConfig) -> set[str]:
         return {r[0] for r in conn.execute("SELECT delivery_id FROM deliveries WHERE status = 'pending'")}
     finally:
         conn.close()
+
+
+async def test_a_guests_first_use_of_its_link_is_told_once_as_guest_joined(asgi_client, agent, relay_state):
+    settled = Settled(relay_state)
+    sid = await relay_util.create_session(asgi_client, agent, is_public=True)
+    async with running_receiver() as rx:
+        await register(asgi_client, agent, rx.url, ["guest_added", "guest_joined"])
+        guest_id, token = await relay_util.add_guest(asgi_client, agent.headers, sid)
+        for _ in range(3):
+            r = await asgi_client.get("/v1/guest/me", headers=relay_util.bearer(token))
+            assert r.status_code == 200
+        await asgi_client.get(f"/v1/sessions/{sid}/messages", headers=relay_util.bearer(token))
+        await settled.wait(lambda: len(settled.outcomes) == 2)
+    assert [(h.headers["hiloop-event"], h.delivery["data"]["guest_id"]) for h in rx.hits] == [
+        ("guest_added", guest_id), ("guest_joined", guest_id)]
+    events = (await asgi_client.get("/v1/events", headers=agent.owner.headers)).json()["events"]
+    assert [e["data"]["action"] for e in events if e["data"].get("action", "").startswith("guest_")] == [
+        "guest_added", "guest_joined"]
