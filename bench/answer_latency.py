@@ -13,7 +13,7 @@ the raw `POST /v1/sessions/{sid}/messages` the owner client makes, on a keep-ali
 Measured: from the moment the owner's POST starts being written to the moment `await_response`
 returns the verified, decrypted answer (relay: store + commit + wake-up + re-read + render; agent:
 httpx + pydantic + Ed25519 verify + AES-GCM). Two more rows for context: the same path seen by a raw
-long-poll (no SDK: relay only), and the owner's own POST round trip.
+long-poll (no SDK: relay only), and the owner's POST round trip when nobody is waiting.
 
 Target (DESIGN §9): p50 ≤ 5 ms, p99 ≤ 25 ms.
 """
@@ -119,14 +119,12 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
             owner_conn.send(post)
             answer = await c.bounded(task, 30, "await_response")
             status, body = await owner_conn.response()
-            t_post = time.perf_counter()
             if status != 201:
                 raise RuntimeError(f"the owner's answer got {status}: {body[:300]!r}")
             if answer.action != "approve" or answer.responder_role != "owner" or answer.expired:
                 raise RuntimeError(f"unexpected answer {answer!r}")
             if i >= args.warmup:
                 sdk_ms.append((done["t"] - t0) * 1000)
-                post_ms.append((t_post - t0) * 1000)
 
         # The relay path alone: a raw long-poll parked on the timeline, woken by the owner's POST.
         raw_ms: list[float] = []
@@ -151,6 +149,19 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
                 raise RuntimeError(f"the raw long-poll returned {body[:300]!r}")
             if i >= args.warmup:
                 raw_ms.append((t1 - t0) * 1000)
+
+        # The owner's POST alone (nobody waiting): its own round trip, for comparison.
+        for i in range(args.warmup + args.n):
+            sent = await agent.send_message(sid, COMPONENTS)
+            post = c.request_bytes("POST", f"/v1/sessions/{sid}/messages", token=owner_token,
+                                   body=response_body(owner_kr, sent.id))
+            t0 = time.perf_counter()
+            status, body = await owner_conn.request(post)
+            t1 = time.perf_counter()
+            if status != 201:
+                raise RuntimeError(f"the owner's answer got {status}: {body[:300]!r}")
+            if i >= args.warmup:
+                post_ms.append((t1 - t0) * 1000)
     finally:
         await owner_conn.close()
         await raw_conn.close()
@@ -166,7 +177,7 @@ def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
     rows = []
     for key, label in (("sdk", "owner POST → agent `await_response` returns (SDK, verified + decrypted)"),
                        ("raw", "owner POST → raw long-poll response received (relay only)"),
-                       ("post", "owner POST round trip (201 received)")):
+                       ("post", "owner POST alone, nobody waiting (201 received)")):
         v = res[key]
         rows.append([label, len(v), f"{p(v, 50):.2f}", f"{p(v, 90):.2f}", f"{p(v, 99):.2f}", f"{v[-1]:.2f}"])
     tbl = c.table(["path", "N", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows)
