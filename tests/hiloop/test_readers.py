@@ -152,3 +152,15 @@ async def test_withdrawal_locks_the_reader_out_of_new_epochs(agent, reader, owne
     assert f"r_{reader.agent_id}" not in {w.rid for w in info.wraps if w.epoch == 1}
     later = await agent.create_session("After the withdrawal")
     assert f"r_{reader.agent_id}" not in {m.id for m in (await agent._keyrings.info(later.id)).members}
+
+
+async def test_hiloop_readers_grants_and_withdraws_from_the_terminal(agent, reader, owner, capsys):
+    from hiloop.cli import main
+
+    session = await agent.create_session("Shared")
+    code = await anyio.to_thread.run_sync(main, ["readers", "grant", agent.agent_id, reader.agent_id])
+    assert code == 0 and f"{reader.agent_id} may read {agent.agent_id}'s sessions" in capsys.readouterr().out
+    assert (await agent.sync_readers()).added == [(session.id, reader.agent_id)]
+    code = await anyio.to_thread.run_sync(main, ["readers", "withdraw", agent.agent_id, reader.agent_id])
+    assert code == 0 and "may no longer read" in capsys.readouterr().out
+    assert (await agent.sync_readers()).removed == [(session.id, reader.agent_id)]
