@@ -12,7 +12,8 @@ an owner and a paired agent. Reports
 - CPU per hook event: the streaming hook (scripts/hiloop-stream) run alone, and the daemon's CPU per
   event it encrypted and sent during the sessions;
 - owner answer -> tool runs: the owner approves --answers permission requests (Bash commands that
-  write `date +%s.%N`), time from the owner's respond() call to the command's timestamp: p50, p90.
+  write `date +%s.%N`), time from the relay storing the answer (its `created_at`) to the command's
+  timestamp: p50, p90.
 """
 
 from __future__ import annotations
@@ -143,13 +144,17 @@ def main() -> None:
             medians = {name: statistics.median(v) for name, v in times.items()}
 
             # the daemon's CPU per event sent, over sessions run now that it is warm
+            def ends(found: list) -> int:
+                return sum(1 for name, _ in found if name == "SessionEnd")
+
+            mirrored = 2 * (args.runs + 1)  # the sessions run so far with the plugin
+            owner.wait_until(lambda found: ends(found) == mirrored, 120)
             sent_before = len(owner.events())
             cpu_before = daemon_cpu(home)
             for _ in range(2):
                 n += 1
                 run_claude(claude, f"bench {fake.script(f's{n}', steps)}", project, env, configs["hooks only"])
-            expected = sent_before + 2 * (2 * TOOL_CALLS + 4)
-            owner.wait_until(lambda found: len(found) >= expected, 60)
+            owner.wait_until(lambda found: ends(found) == mirrored + 2, 120)
             daemon_per_event = (daemon_cpu(home) - cpu_before) / (len(owner.events()) - sent_before)
 
             # owner answer -> tool runs
@@ -169,7 +174,8 @@ def main() -> None:
                 answered.append(time.time())
                 owner.respond(sid, request.id, action="allow")
             proc.communicate(timeout=120)
-            latencies = [(float(p.read_text().strip()) - t) * 1000 for p, t in zip(stamps, answered)]
+            stored = {m.content.get("request"): m.created_at.timestamp() for m in owner.messages() if m.type == "response"}
+            latencies = [(float(p.read_text().strip()) - stored[mid]) * 1000 for p, mid in zip(stamps, order)]
 
         finally:
             owner.close()

@@ -92,6 +92,8 @@ class Mirror:
     ended: bool = False
     touched: float = field(default_factory=time.time)
     listener: asyncio.Task[None] | None = None
+    asking: int = 0  # requests being sent or waited on: the follower must not rest meanwhile
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def to_json(self) -> dict[str, Any]:
         return {"sid": self.sid, "cursor": self.cursor, "ended": self.ended, "touched": self.touched}
@@ -265,10 +267,16 @@ class Daemon:
                 m.cursor = cursor
                 self._save()
             if messages and all(x.role == "agent" for x in messages) and not self._waiting_in(m):
-                await self._sleep(COALESCE)  # only our own events woke us: let a burst of them pass
+                await self._rest(m)  # only our own events woke us: let a burst of them pass
 
     def _waiting_in(self, m: Mirror) -> bool:
-        return any(w.claude_id == m.claude_id for w in self.waiters.values())
+        return m.asking > 0 or any(w.claude_id == m.claude_id for w in self.waiters.values())
+
+    async def _rest(self, m: Mirror) -> None:
+        """Pause following a timeline for COALESCE seconds, unless a request starts meanwhile."""
+        m.wake.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(m.wake.wait(), COALESCE)
 
     def on_message(self, m: Mirror, message: Incoming) -> None:
         if message.role != "owner":
@@ -303,22 +311,28 @@ class Daemon:
         """Send a request and wait for an owner's answer that decides; None on deadline. Raises RelayDown."""
         m = self.mirror(str(hook.get("session_id") or "unknown"))
         m.touched = time.time()
+        m.asking += 1
+        m.wake.set()
         try:
-            sid = await self.ensure_session(m, hook)
-            mid = await self.backend.send_request(sid, components, type=type, deadline=timeout, default_action=default_action)
-        except Rejected:
-            self.log("the relay refused a request; no decision")
-            return None
-        waiter = Waiter(m.claude_id, asyncio.get_running_loop().create_future(), decide)
-        self.waiters[mid] = waiter
-        for message in self.early.pop(mid, []):
-            self._settle(mid, waiter, message)
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
-        except asyncio.TimeoutError:
-            return None
+            try:
+                sid = await self.ensure_session(m, hook)
+                mid = await self.backend.send_request(sid, components, type=type, deadline=timeout,
+                                                      default_action=default_action)
+            except Rejected:
+                self.log("the relay refused a request; no decision")
+                return None
+            waiter = Waiter(m.claude_id, asyncio.get_running_loop().create_future(), decide)
+            self.waiters[mid] = waiter
+            for message in self.early.pop(mid, []):
+                self._settle(mid, waiter, message)
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+            except asyncio.TimeoutError:
+                return None
+            finally:
+                self.waiters.pop(mid, None)
         finally:
-            self.waiters.pop(mid, None)
+            m.asking -= 1
 
     async def on_permission(self, request: Mapping[str, Any]) -> dict[str, Any]:
         hook = _dict(request.get("hook"))
