@@ -528,6 +528,7 @@ def _str(value: Any) -> str | None:
 def run_daemon(paths: Paths, settings: Settings, env: Mapping[str, str]) -> None:
     """Run until idle; returns at once when another daemon holds the lock."""
     paths.make()
+    os.chmod(paths.root, 0o700)  # spooled events are plaintext until sent: this user only
     lock = open(paths.lock, "a+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
