@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e"), str(REPO / "bench")]
 
 from _common import RelayProcess  # noqa: E402
-from conftest import PLUGIN_DIR, base_env, find_claude, stop_daemons  # noqa: E402
+from claude_harness import PLUGIN_DIR, base_env, find_claude, stop_daemons  # noqa: E402
 from fake_anthropic import FakeAnthropic, bash, tool  # noqa: E402
 from owner_side import OwnerSide  # noqa: E402
 

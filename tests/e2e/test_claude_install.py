@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import PLUGIN_DIR, REPO
+from claude_harness import PLUGIN_DIR, REPO
 from fake_anthropic import FINAL_PREFIX, bash, write
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import wait_until
+from claude_harness import wait_until
 from fake_anthropic import FINAL_PREFIX, tool, write
 
 DIALOG = "Do you want to create"

@@ -7,7 +7,7 @@ import socket
 
 from hiloop.guest import GuestClient
 
-from conftest import stop_daemons
+from claude_harness import stop_daemons
 from fake_anthropic import FINAL_PREFIX, bash, edit, tool, write
 
 WAIT = {"HILOOP_PERMISSION_TIMEOUT": "60"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_anthropic import FINAL_PREFIX, bash, subagent, write
+from fake_anthropic import bash, subagent, write
 
 WAIT = {"HILOOP_PERMISSION_TIMEOUT": "60"}
 
