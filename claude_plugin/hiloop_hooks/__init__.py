@@ -7,6 +7,7 @@
       events.py           a hook input -> the tool_event a person sees (pure)
       permission.py       a PermissionRequest -> a permission_request message; an answer -> the decision (pure)
       questions.py        AskUserQuestion -> a qa form; answers -> the tool's input (pure)
+      elicitation.py      an MCP elicitation -> a qa form; answers -> its content (pure)
       inbox.py            instructions from the app, delivered once each (files)
       spool.py            events waiting to be sent (files)
       ipc.py              the hooks' line of JSON to the daemon over a Unix socket

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from hiloop_hooks import events, inbox, permission, questions, spool
+from hiloop_hooks import elicitation, events, inbox, permission, questions, spool
 from hiloop_hooks.config import Paths, Settings
 from hiloop_hooks.ipc import MAX_LINE
 
@@ -377,6 +377,24 @@ class Daemon:
             return {"ok": False, "error": "relay_unreachable"}
         return {"ok": True, "output": output}
 
+    async def on_elicit(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        hook = _dict(request.get("hook"))
+        timeout = float(request.get("timeout") or self.settings.permission_timeout)
+        if hook.get("mode") == "url":
+            return {"ok": True, "output": None}  # a link to open: only the terminal can do that
+
+        def decide(message: Incoming) -> dict[str, Any] | None:
+            answers = message.content.get("answers")
+            return elicitation.output(hook, _str(message.content.get("action")),
+                                      answers if isinstance(answers, dict) else None)
+
+        try:
+            output = await self.ask_owner(hook, elicitation.components(hook), type="form", timeout=timeout,
+                                          default_action=None, decide=decide)
+        except RelayDown:
+            return {"ok": False, "error": "relay_unreachable"}
+        return {"ok": True, "output": output}
+
     # --- the socket ----------------------------------------------------------------------------
 
     async def serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -390,7 +408,7 @@ class Daemon:
                 request = {}
             op = request.get("op") if isinstance(request, dict) else None
             handlers: dict[str, Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]]] = {
-                "permission": self.on_permission, "ask": self.on_ask,
+                "permission": self.on_permission, "ask": self.on_ask, "elicit": self.on_elicit,
             }
             if op == "ping":
                 reply: dict[str, Any] = {"ok": True, "pid": os.getpid()}

@@ -1,7 +1,7 @@
 """A hook's question to the daemon: one line of JSON over its Unix socket, one line back.
 
 Requests: {"op": "ping"}, {"op": "permission", "hook": {...}, "timeout": s, "on_deadline": "deny"|"ask"},
-{"op": "ask", "hook": {...}, "timeout": s}. Replies: {"ok": true, ...} or {"ok": false, "error": code}.
+{"op": "ask", "hook": {...}, "timeout": s}, {"op": "elicit", "hook": {...}, "timeout": s}. Replies: {"ok": true, ...} or {"ok": false, "error": code}.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
     deliver FILE            deliver waiting instructions for the hook input in FILE
     PermissionRequest       ask the owner through the daemon; print the decision, or nothing
     AskUserQuestion         ask the owner a qa form through the daemon; print the answers, or nothing
+    Elicitation             an MCP server's form, asked the same way; accept with content, or decline
     daemon [--data DIR] [--detach]   run (or start in the background) the long-lived process
 
 Every command exits 0: a hook's own failure prints one line on stderr and decides nothing, so it
@@ -65,6 +66,8 @@ def run(command: str, args: list[str], stdin: TextIO, env: Mapping[str, str]) ->
         return permission_request(hook, paths, Settings.from_env(env), env)
     if command == "AskUserQuestion":
         return ask_user_question(hook, paths, Settings.from_env(env), env)
+    if command == "Elicitation":
+        return elicit(hook, paths, Settings.from_env(env), env)
     print(f"hiloop: unknown hook command {command!r}", file=sys.stderr)
     return None
 
@@ -156,6 +159,13 @@ def ask_user_question(hook: dict[str, Any], paths: Paths, settings: Settings, en
     if not is_paired(env):
         return None
     request = {"op": "ask", "hook": hook, "timeout": settings.permission_timeout}
+    return _ask_daemon(request, paths, settings)
+
+
+def elicit(hook: dict[str, Any], paths: Paths, settings: Settings, env: Mapping[str, str]) -> dict[str, Any] | None:
+    if not is_paired(env):
+        return None
+    request = {"op": "elicit", "hook": hook, "timeout": settings.permission_timeout}
     return _ask_daemon(request, paths, settings)
 
 

@@ -163,3 +163,56 @@ def test_with_the_relay_down_claude_goes_on_nothing_is_allowed_and_events_wait_i
 
     events = owner.wait_until(lambda found: prompts(found) == ["again", "write"])
     assert ("Stop", {"last_message": FINAL_PREFIX + "still going"}) in events
+
+
+DEPLOY_SERVER = '''
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+
+server = MCPServer("deploy")
+
+
+class Target(BaseModel):
+    region: Literal["eu", "us"] = Field(title="Region")
+    replicas: int = Field(title="Replicas")
+
+
+def ask_target() -> Elicit[Target]:
+    return Elicit("Where should this go?", Target)
+
+
+@server.tool()
+def deploy(path: str, target: Annotated[Target, Resolve(ask_target)]) -> str:
+    """Deploy, asking the user where."""
+    Path(path).write_text(f"{target.region}:{target.replicas}")
+    return f"deployed to {target.region} x{target.replicas}"
+
+
+server.run()
+'''
+
+
+def test_an_mcp_servers_question_becomes_a_form_whose_answers_reach_the_server(claude_env, owner, tmp_path):
+    target = claude_env.project / "deployed.txt"
+    server = tmp_path / "deploy_mcp.py"
+    server.write_text(DEPLOY_SERVER)
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"deploy": {"command": claude_env.env["PATH"].split(":")[0] + "/python",
+                                                            "args": [str(server)]}}}))
+    marker = claude_env.fake.script("elicit", [tool("mcp__deploy__deploy", path=str(target))])
+    proc = claude_env.start_claude(f"deploy {marker}", env=WAIT, args=["--mcp-config", str(config)])
+    sid, request = owner.wait_for_request()
+    owner.respond(sid, request.id, action="allow")
+    sid, form = owner.wait_for_request(type="form")
+    qa = next(c for c in form.content["components"] if c["type"] == "qa")
+    assert {q["id"]: q["kind"] for q in qa["questions"]} == {"region": "single", "replicas": "number"}
+    assert form.content["components"][0]["text"] == "**deploy asks:** Where should this go?"
+    owner.respond(sid, form.id, answers={"region": "eu", "replicas": 3})
+    run = claude_env.finish(proc)
+    assert target.read_text() == "eu:3"
+    assert "deployed to eu x3" in run.result
