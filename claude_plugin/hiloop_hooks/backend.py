@@ -40,9 +40,9 @@ class SdkBackend:
             return await call
         except (TransportError, ServerError, RateLimited) as exc:
             raise RelayDown(exc.__class__.__name__) from exc
-        except (APIError, CryptoError, ValueError) as exc:
-            raise Rejected(exc.__class__.__name__) from exc
-        except HiloopError as exc:
+        except APIError as exc:
+            raise Rejected(exc.code) from exc
+        except (CryptoError, ValueError, HiloopError) as exc:
             raise Rejected(exc.__class__.__name__) from exc
 
     async def create_session(self, title: str) -> str:

@@ -27,12 +27,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from hiloop_hooks import elicitation, events, inbox, permission, questions, spool
 from hiloop_hooks.config import Paths, Settings
 from hiloop_hooks.ipc import MAX_LINE
 
+T = TypeVar("T")
 POLL_BUSY = 0.03  # seconds between spool scans while events flow
 POLL_IDLE = 0.25
 SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
@@ -46,7 +47,16 @@ class RelayDown(Exception):
 
 
 class Rejected(Exception):
-    """The relay refused something for good (a 4xx): retrying will not help."""
+    """The relay refused something for good (a 4xx): retrying will not help. `code` is the relay's."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def session_gone(self) -> bool:
+        """The Hiloop session was closed or is unknown (another relay, a reset database)."""
+        return self.code in ("not_found", "session_closed", "forbidden")
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,21 @@ class Daemon:
             self._listen(m)
             return m.sid
 
+    async def send_to_mirror(self, m: Mirror, title_from: Mapping[str, Any], send: Callable[[str], Awaitable[T]]) -> T:
+        """`send(sid)`; when the Hiloop session is gone (closed, or unknown to the relay), open a new one
+        for this Claude Code session and send there."""
+        assert m.sid is not None
+        try:
+            return await send(m.sid)
+        except Rejected as exc:
+            if not exc.session_gone:
+                raise
+            self.log(f"session {m.sid} is gone ({exc.code}): opening another")
+            if m.listener is not None:
+                m.listener.cancel()
+            m.sid, m.cursor, m.listener = None, 0, None
+            return await send(await self.ensure_session(m, title_from))
+
     # --- the spool -----------------------------------------------------------------------------
 
     async def pump(self) -> None:
@@ -219,15 +244,15 @@ class Daemon:
                     title_from["prompt"] = prompt
             try:
                 await self.ensure_session(m, title_from)
-            except Rejected:
-                self.log("the relay refused to create a session; events of this Claude Code session are dropped")
+            except Rejected as exc:
+                self.log(f"the relay refused to create a session ({exc.code}); this event is dropped")
                 path.unlink(missing_ok=True)
                 return False
         assert m.sid is not None
         try:
-            await self.backend.send_event(m.sid, name, data)
-        except Rejected:
-            self.log(f"the relay refused a {name} event; dropped")
+            await self.send_to_mirror(m, event, lambda sid: self.backend.send_event(sid, name, data))
+        except Rejected as exc:
+            self.log(f"the relay refused a {name} event ({exc.code}); dropped")
         path.unlink(missing_ok=True)
         if name == "SessionEnd":
             m.ended = True
@@ -258,8 +283,8 @@ class Daemon:
                 await self._sleep(RETRY[min(failures, len(RETRY) - 1)])
                 failures += 1
                 continue
-            except Rejected:
-                self.log(f"the relay refused the timeline of {m.sid}; not following it")
+            except Rejected as exc:
+                self.log(f"the relay refused the timeline of {m.sid} ({exc.code}); not following it")
                 return
             for message in messages:
                 self.on_message(m, message)
@@ -315,11 +340,11 @@ class Daemon:
         m.wake.set()
         try:
             try:
-                sid = await self.ensure_session(m, hook)
-                mid = await self.backend.send_request(sid, components, type=type, deadline=timeout,
-                                                      default_action=default_action)
-            except Rejected:
-                self.log("the relay refused a request; no decision")
+                await self.ensure_session(m, hook)
+                mid = await self.send_to_mirror(m, hook, lambda sid: self.backend.send_request(
+                    sid, components, type=type, deadline=timeout, default_action=default_action))
+            except Rejected as exc:
+                self.log(f"the relay refused a request ({exc.code}); no decision")
                 return None
             waiter = Waiter(m.claude_id, asyncio.get_running_loop().create_future(), decide)
             self.waiters[mid] = waiter

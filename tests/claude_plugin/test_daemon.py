@@ -11,7 +11,7 @@ import pytest
 
 from hiloop_hooks import inbox, spool
 from hiloop_hooks.config import Paths, Settings
-from hiloop_hooks.daemon import Daemon, Incoming, RelayDown, in_order, title
+from hiloop_hooks.daemon import Daemon, Incoming, Rejected, RelayDown, in_order, title
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ class MemoryRelay:
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.incoming: asyncio.Queue[Incoming] = asyncio.Queue()
         self.asked = asyncio.Event()
+        self.gone: set[str] = set()
         self.seq = 0
 
     def _check(self) -> None:
@@ -43,6 +44,8 @@ class MemoryRelay:
 
     async def send_event(self, sid: str, event: str, data: dict[str, Any]) -> None:
         self._check()
+        if sid in self.gone:
+            raise Rejected("session_closed")
         self.sent.append((sid, event, data))
 
     async def send_request(self, sid: str, components: list[dict[str, Any]], *, type: str, deadline: float,
@@ -194,3 +197,16 @@ def test_a_tools_pre_event_goes_before_its_post_event_even_when_written_later(tm
     spool.put(folder, {"session_id": "c", "hook_event_name": "PreToolUse", "tool_use_id": "t1"})
     names = [e["hook_event_name"] for _, e in in_order(spool.ready(folder))]
     assert names == ["PreToolUse", "PostToolUse", "Stop"]
+
+
+@pytest.mark.anyio
+async def test_a_closed_hiloop_session_is_replaced_by_a_new_one(tmp_path):
+    daemon, relay, paths = make(tmp_path)
+    spool.put(paths.spool, {"session_id": "c1", "hook_event_name": "UserPromptSubmit", "prompt": "one", "cwd": "/w/a"})
+    await drain(daemon, paths)
+    relay.gone.add("s_0")
+    spool.put(paths.spool, {"session_id": "c1", "hook_event_name": "UserPromptSubmit", "prompt": "two", "cwd": "/w/a"})
+    await drain(daemon, paths)
+    assert [(sid, d["prompt"]) for sid, _, d in relay.sent] == [("s_0", "one"), ("s_1", "two")]
+    assert daemon.mirrors["c1"].sid == "s_1"
+    await daemon.shutdown()

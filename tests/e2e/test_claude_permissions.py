@@ -216,3 +216,15 @@ def test_an_mcp_servers_question_becomes_a_form_whose_answers_reach_the_server(c
     run = claude_env.finish(proc)
     assert target.read_text() == "eu:3"
     assert "deployed to eu x3" in run.result
+
+
+def test_a_hook_that_cannot_run_never_breaks_claude_and_allows_nothing(claude_env, owner):
+    target = claude_env.project / "broken.txt"
+    marker = claude_env.fake.script("broken", [write(str(target), "x"), bash("echo went on")])
+    run = claude_env.run_claude(f"write {marker}", env={**WAIT, "HILOOP_PYTHON": "/nonexistent/python3"},
+                                args=["--output-format", "stream-json", "--verbose"])
+    assert run.returncode == 0, run.stderr
+    assert not target.exists()
+    result = run.stream[-1]
+    assert result["result"] == FINAL_PREFIX + "went on"
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["Write"]
