@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+sys.dont_write_bytecode = True  # nothing written into the repository
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 

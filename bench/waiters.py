@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.dont_write_bytecode = True  # nothing written into the repository
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
