@@ -53,3 +53,11 @@ test("every import is a relative path to a file that exists", () => {
     }
   }
 });
+
+test("index.html preloads every module the page imports, so they load in one round trip", () => {
+  const html = readFileSync(join(WEB, "index.html"), "utf8");
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/static\/js\/([^"]+)">/g)].map((m) => m[1]));
+  const modules = scripts.map((p) => p.slice(join(WEB, "js").length + 1))
+    .filter((name) => name !== "app.js" && !name.endsWith("-worker.js")); // the entry point; workers load their own
+  assert.deepEqual([...preloaded].sort(), modules.sort());
+});

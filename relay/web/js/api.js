@@ -82,10 +82,21 @@ export class Api {
 
   /**
    * The owner's event stream (SSE over fetch, so the token travels in a header). Calls onEvent with
-   * each EventOut; reconnects with backoff and Last-Event-ID until `signal` aborts.
+   * each EventOut; reconnects with backoff and Last-Event-ID until `signal` aborts. With `cursorKey`,
+   * the last event id seen is kept in localStorage under that key (a number, no content), so the next
+   * page load resumes there instead of replaying every stored event.
    */
-  async stream(onEvent, { signal, onState } = {}) {
-    let lastId = null;
+  async stream(onEvent, { signal, onState, cursorKey = null } = {}) {
+    let lastId = cursorKey ? readCursor(cursorKey) : null;
+    let saveTimer = null;
+    const remember = () => {
+      if (!cursorKey || saveTimer) return;
+      saveTimer = setTimeout(() => {
+        saveTimer = null;
+        writeCursor(cursorKey, lastId);
+      }, 1000);
+    };
+    signal?.addEventListener("abort", () => { clearTimeout(saveTimer); if (cursorKey && lastId !== null) writeCursor(cursorKey, lastId); }, { once: true });
     let delay = 500;
     while (!signal?.aborted) {
       try {
@@ -100,7 +111,10 @@ export class Api {
         onState?.("live");
         delay = 500;
         for await (const ev of readSse(res.body, signal)) {
-          if (ev.id) lastId = ev.id;
+          if (ev.id) {
+            lastId = ev.id;
+            remember();
+          }
           if (!ev.data) continue;
           let data;
           try {
@@ -117,6 +131,23 @@ export class Api {
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 15000);
     }
+  }
+}
+
+function readCursor(key) {
+  try {
+    const v = localStorage.getItem(key);
+    return v && /^\d{1,18}$/.test(v) ? v : null;
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+function writeCursor(key, id) {
+  try {
+    if (id !== null) localStorage.setItem(key, String(id));
+  } catch {
+    // storage disabled or full: the next load replays from the start, which is only slower
   }
 }
 

@@ -119,7 +119,7 @@ class App {
         const n = new Notification("Hiloop: a request needs you", { tag: data.sid, body: `Priority: ${data.data.meta.priority}` });
         n.onclick = () => { window.focus(); this.navigate(`/s/${encodeURIComponent(data.sid)}`); };
       }
-    }, { signal: this.events.signal, onState: setState });
+    }, { signal: this.events.signal, onState: setState, cursorKey: `hiloop:events:${this.owner.ownerId}` });
   }
 
   navigate(path) {

@@ -40,5 +40,15 @@ export function saveOwner({ ownerId, secret, deviceToken }) {
 }
 
 export function forgetOwner() {
+  forgetLocal();
   return tx("readwrite", (s) => s.delete(KEY));
+}
+
+/** localStorage holds only small hints under "hiloop:" (the event cursor, the inbox's length). */
+function forgetLocal() {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith("hiloop:")) localStorage.removeItem(key);
+  } catch {
+    // storage disabled: nothing was kept
+  }
 }

@@ -45,13 +45,18 @@ function updateCountdown(el, now) {
   const t = parseTime(el.dataset.deadline);
   if (t === null) return;
   const left = t - now;
-  el.textContent = left > 0 ? `due in ${formatDuration(left)}` : "deadline passed";
+  setText(el, left > 0 ? `due in ${formatDuration(left)}` : "deadline passed");
   el.classList.toggle("soon", left > 0 && left < 5 * 60_000);
   el.classList.toggle("overdue", left <= 0);
   if (left <= 0 && !el.dataset.fired) {
     el.dataset.fired = "1";
     el.dispatchEvent(new CustomEvent("deadline", { bubbles: true }));
   }
+}
+
+/** Only text that changed is written: a long inbox would otherwise be laid out again every second. */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 let ticker = null;
@@ -61,6 +66,6 @@ export function startTicker() {
   ticker = setInterval(() => {
     const now = Date.now();
     for (const el of document.querySelectorAll(".countdown[data-deadline]")) updateCountdown(el, now);
-    for (const el of document.querySelectorAll("time.relative[data-ts]")) el.textContent = relative(el.dataset.ts, now);
+    for (const el of document.querySelectorAll("time.relative[data-ts]")) setText(el, relative(el.dataset.ts, now));
   }, 1000);
 }

@@ -1,15 +1,27 @@
 // The inbox: open requests across all agents, most urgent first, deadlines counting down, kept live
 // by the owner's event stream. Simple button decisions can be answered right here.
+//
+// Loading is one feed request with every session's members and wraps (`keys=1`); agent certificates
+// are verified once per agent; then every session is verified and decrypted at once, spread over a few
+// workers (pool.js: browsers run Ed25519 on the calling thread), and whatever they could not open is
+// retried here; then the cards go into the document in one batch. The page sets `data-ready` and the
+// performance mark "hiloop:feed-ready" once every card shows its decrypted title (bench/feed_render.py).
 
 import { ApiError } from "../api.js";
 import { isInteractive, render } from "../components.js";
 import { CryptoError } from "../crypto.js";
 import { h, navLink } from "../dom.js";
+import { OpenPool } from "../pool.js";
 import { sealAndSend } from "../session.js";
 import { countdown, relative, timeEl } from "../time.js";
 
 const RANK = { urgent: 3, high: 2, normal: 1, low: 0 };
-const PARALLEL = 8;
+const FEED_LIMIT = 1000; // the relay's largest page
+const OPEN_SESSIONS = 50;
+// After the first load the feed is re-read without keys (an event usually brings one new request, whose
+// session's keys are fetched on their own); with more new requests than this, it is read with keys and
+// opened in workers.
+const MANY = 16;
 
 export function sortFeed(items) {
   return [...items].sort((a, b) => {
@@ -23,22 +35,25 @@ export function sortFeed(items) {
   });
 }
 
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }));
-  return out;
+/** The number of requests the inbox showed last time on this device (a count, nothing else). */
+function lastSize(n = null) {
+  try {
+    if (n === null) return Number(localStorage.getItem("hiloop:inbox-size")) || 0;
+    localStorage.setItem("hiloop:inbox-size", String(n));
+  } catch {
+    // storage disabled: the workers start when the feed has arrived
+  }
+  return n;
+}
+
+function titleKey(session) {
+  return `${session.sid}/${session.title.mid}/${session.title.epoch}`;
 }
 
 /** Decrypt a session's title (cached by sid + title mid). */
 export async function sessionTitle(owner, session, cache) {
   if (!session.title) return "";
-  const key = `${session.sid}/${session.title.mid}/${session.title.epoch}`;
+  const key = titleKey(session);
   if (cache.has(key)) return cache.get(key);
   let title = "";
   try {
@@ -91,8 +106,8 @@ export async function feedPage(root, { owner, app }) {
     }
     closedToggle.disabled = true;
     try {
-      const { sessions } = await owner.api.get("/v1/sessions", { status: "closed", limit: 50 });
-      const rows = await mapLimit(sessions, PARALLEL, (s) => sessionRow(s));
+      const { sessions } = await owner.api.get("/v1/sessions", { status: "closed", limit: 50, keys: 1 });
+      const rows = await Promise.all(sessions.map((s) => sessionRow(s)));
       closedList.replaceChildren(...(rows.length ? rows : [h("li", { class: "muted" }, "No closed sessions.")]));
       closedList.hidden = false;
       closedToggle.textContent = "Hide closed sessions";
@@ -130,32 +145,18 @@ export async function feedPage(root, { owner, app }) {
     return result;
   }
 
-  /** A card at once from routing metadata; its title and content fill in once decrypted. */
-  function shell(item) {
+  /** Everything a card shows that needs keys: the title, the opened request, the agent's name. */
+  async function decrypt(item) {
+    const [title, o, agent] = await Promise.all([sessionTitle(owner, item.session, titles), openMessage(item),
+      owner.agentName(item.session.agent_id)]);
+    return { title, o, agent };
+  }
+
+  /** A card, built in one go once its session is decrypted. */
+  function card(item, { title, o, agent }) {
     const { session, message } = item;
     const meta = message.meta;
     const href = `/s/${encodeURIComponent(session.sid)}`;
-    const agentEl = h("span", { class: "agent-name" });
-    const titleEl = navLink(href, { class: "feed-title" }, "…");
-    const bodyEl = h("div", { class: "feed-body" }, h("p", { class: "muted" }, "Decrypting…"));
-    const el = h("li", { class: ["feed-item", `priority-${meta.priority}`], dataset: { sid: session.sid, mid: message.mid } },
-      h("div", { class: "item-head" },
-        h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority),
-        agentEl,
-        meta.type ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
-        meta.deadline ? countdown(meta.deadline) : null,
-        h("span", { class: "item-time" }, timeEl(message.created_at))),
-      titleEl, bodyEl);
-    el.fill = () => fill(item, { agentEl, titleEl, bodyEl, href });
-    return el;
-  }
-
-  async function fill(item, { agentEl, titleEl, bodyEl, href }) {
-    const { session, message } = item;
-    const meta = message.meta;
-    const [title, o, agent] = await Promise.all([sessionTitle(owner, session, titles), openMessage(item), owner.agentName(session.agent_id)]);
-    agentEl.textContent = agent;
-    titleEl.textContent = title || "(untitled session)";
     const payload = o?.payload;
     const body = [];
     if (!o) {
@@ -169,6 +170,7 @@ export async function feedPage(root, { owner, app }) {
           canAnswer: true,
           reasonFor: meta.type === "permission_request" ? new Set(["deny"]) : undefined,
           respond: async (answer) => {
+            await owner.keyring(session.sid, session); // the feed's keys, when it carried them
             await sealAndSend(owner, session.sid, { v: 1, type: "response", request: message.mid, ...answer }, { type: "response", reply_to: message.mid });
             answered.add(`${session.sid}/${message.mid}`);
             refresh();
@@ -178,7 +180,15 @@ export async function feedPage(root, { owner, app }) {
         body.push(navLink(href, { class: "btn btn-primary btn-small" }, "Open to answer"));
       }
     }
-    bodyEl.replaceChildren(...body);
+    return h("li", { class: ["feed-item", `priority-${meta.priority}`], dataset: { sid: session.sid, mid: message.mid } },
+      h("div", { class: "item-head" },
+        h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority),
+        h("span", { class: "agent-name" }, agent),
+        meta.type ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
+        meta.deadline ? countdown(meta.deadline) : null,
+        h("span", { class: "item-time" }, timeEl(message.created_at))),
+      navLink(href, { class: "feed-title" }, title || "(untitled session)"),
+      h("div", { class: "feed-body" }, body));
   }
 
   const cards = new Map(); // sid/mid -> card element (decrypted once, kept across refreshes)
@@ -193,6 +203,54 @@ export async function feedPage(root, { owner, app }) {
 
   let running = null;
   let again = false;
+  let loaded = false;
+  // When the last inbox was long, the workers start now, while the feed is on its way.
+  let pool = lastSize() >= MANY ? new OpenPool(owner) : null;
+
+  /** Open many sessions in the workers; fills the title and message caches with what verified. */
+  async function openInWorkers(items, sessions) {
+    const agents = await owner.agents();
+    const bySid = new Map();
+    for (const s of sessions) if (s.members?.length) bySid.set(s.sid, { session: s, items: [] });
+    for (const it of items) {
+      if (!it.session.members?.length) continue;
+      if (!bySid.has(it.session.sid)) bySid.set(it.session.sid, { session: it.session, items: [] });
+      bySid.get(it.session.sid).items.push(it);
+    }
+    const groups = [...bySid.values()].filter((g) => agents.get(g.session.agent_id)?.verified);
+    if (groups.length < MANY) { // a few: quicker here than handing over
+      pool?.close();
+      pool = null;
+      return;
+    }
+    pool ??= new OpenPool(owner);
+    let results;
+    try {
+      results = await pool.open(groups.map(({ session: s, items: its }) => ({
+        sid: s.sid, root: agents.get(s.agent_id).info.ed25519, members: s.members, wraps: s.wraps, removed: s.removed ?? [],
+        title: s.title && !titles.has(titleKey(s)) ? s.title : null, envelopes: its.map((it) => it.message.envelope),
+      })));
+    } finally {
+      pool.close();
+      pool = null;
+    }
+    results?.forEach((r, i) => {
+      const { session: s, items: its } = groups[i];
+      if (r.title !== null) titles.set(titleKey(s), r.title);
+      r.opened.forEach((o, k) => {
+        const mid = its[k].message.mid;
+        if (o && o.mid === mid) opened.set(`${s.sid}/${mid}`, o);
+      });
+    });
+  }
+
+  async function readFeed() {
+    const get = (keys) => owner.api.get("/v1/feed", { limit: FEED_LIMIT, keys: keys ? 1 : null });
+    let { items } = await get(!loaded);
+    if (loaded && items.filter((it) => !cards.has(`${it.session.sid}/${it.message.mid}`)).length > MANY) ({ items } = await get(true));
+    return items;
+  }
+
   async function refresh() {
     if (running) {
       again = true;
@@ -201,28 +259,30 @@ export async function feedPage(root, { owner, app }) {
     running = (async () => {
       do {
         again = false;
-        const [{ items }, { sessions }] = await Promise.all([
-          owner.api.get("/v1/feed"), owner.api.get("/v1/sessions", { status: "open", limit: 50 }),
+        const [items, { sessions }] = await Promise.all([
+          readFeed(), owner.api.get("/v1/sessions", { status: "open", limit: OPEN_SESSIONS, keys: loaded ? null : 1 }),
+          owner.agents(), // verified once per agent, while the feed is on its way
         ]);
         const open = sortFeed(items.filter((it) => !answered.has(`${it.session.sid}/${it.message.mid}`)));
-        const fresh = [];
-        const els = open.map((it) => {
-          const key = `${it.session.sid}/${it.message.mid}`;
-          if (!cards.has(key)) {
-            const el = shell(it);
-            cards.set(key, el);
-            fresh.push(el);
-          }
-          return cards.get(key);
-        });
-        const live = new Set(open.map((it) => `${it.session.sid}/${it.message.mid}`));
+        const keyOf = (it) => `${it.session.sid}/${it.message.mid}`;
+        const fresh = open.filter((it) => !cards.has(keyOf(it)));
+        if (fresh.length >= MANY || pool) await openInWorkers(fresh, sessions);
+        // what the workers did not open (or everything, for a few requests) is opened here, at once
+        const [decrypted, rows] = await Promise.all([Promise.all(fresh.map(decrypt)), Promise.all(sessions.map(sessionRow))]);
+        fresh.forEach((it, i) => cards.set(keyOf(it), card(it, decrypted[i])));
+        const live = new Set(open.map(keyOf));
         for (const key of [...cards.keys()]) if (!live.has(key)) cards.delete(key);
-        list.replaceChildren(...els);
-        empty.hidden = els.length > 0;
-        await mapLimit(fresh, PARALLEL, (el) => el.fill());
-        const rows = await mapLimit(sessions, PARALLEL, (s) => sessionRow(s));
+        const batch = document.createDocumentFragment();
+        for (const it of open) batch.appendChild(cards.get(keyOf(it)));
+        list.replaceChildren(batch);
+        empty.hidden = open.length > 0;
         sessionsList.replaceChildren(...(rows.length ? rows : [h("li", { class: "muted" }, "No open sessions.")]));
         status.remove();
+        if (!loaded) {
+          loaded = true;
+          lastSize(open.length);
+          performance.mark("hiloop:feed-ready");
+        }
         root.dataset.ready = "1";
       } while (again);
     })();
@@ -245,5 +305,6 @@ export async function feedPage(root, { owner, app }) {
   return () => {
     window.removeEventListener("hiloop:event", onEvent);
     clearTimeout(timer);
+    pool?.close();
   };
 }
