@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,8 +11,8 @@ from starlette.responses import Response
 
 from hiloop import wire
 from relay.auth import authenticate
-from relay.db.store import Tx
-from relay.http import json_response, parse_query
+from relay.db.store import Row, Tx
+from relay.http import parse_query
 from relay.render import message_out, session_info
 from relay.routing import Api
 from relay.state import get_state
@@ -28,13 +29,34 @@ async def feed(request: Request) -> Response:
     principal = await authenticate(request, relay, "owner")
     query = parse_query(request, FeedQuery)
 
-    def read(tx: Tx) -> list[dict[str, Any]]:
+    def read(tx: Tx) -> tuple[list[tuple[Row, Row]], dict[str, list[Row]], dict[str, list[Row]]]:
         pairs = tx.feed(principal.owner_id, query.limit)
         members, wraps = tx.keys_of([s["sid"] for s, _ in pairs]) if query.keys else ({}, {})
-        return [{"session": session_info(s, members.get(s["sid"]), wraps.get(s["sid"])), "message": message_out(m)}
-                for s, m in pairs]
+        return pairs, members, wraps
 
-    return json_response({"items": await relay.store.read(read)})
+    pairs, members, wraps = await relay.store.read(read)
+    body = ",".join(_item_json(s, m, members.get(s["sid"], []), wraps.get(s["sid"], [])) for s, m in pairs)
+    return Response(f'{{"items":[{body}]}}'.encode(), media_type="application/json")
+
+
+def _item_json(session: Row, message: Row, members: list[Row], wraps: list[Row]) -> str:
+    """One `FeedItem` as JSON text. A page of 1,000 with keys carries some 6,000 stored envelopes,
+    certificates and wraps: they go in as the JSON text the relay stored (it wrote them, compact, from
+    validated models) instead of being parsed and serialised again, which took most of the time."""
+    info = session_info(session)
+    for key in ("title", "members", "wraps"):
+        del info[key]
+    info["removed"] = [m["member_id"] for m in members if m["removed_epoch"] is not None]
+    out = message_out(message)
+    del out["envelope"]
+    certs = ",".join(m["cert"] for m in members)
+    sealed = ",".join(w["wrap"] for w in wraps)
+    return (f'{{"session":{_dumps(info)[:-1]},"title":{session["title"] or "null"},"members":[{certs}],'
+            f'"wraps":[{sealed}]}},"message":{_dumps(out)[:-1]},"envelope":{message["envelope"]}}}}}')
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 API = (

@@ -14,7 +14,8 @@ async def full(asgi_client, headers, sid):
 
 
 async def test_the_feed_with_keys_carries_each_sessions_members_and_wraps(asgi_client, agent, owner):
-    sids = [await relay_util.create_session(asgi_client, agent, is_public=i == 1) for i in range(3)]
+    sids = [await relay_util.create_session(asgi_client, agent, is_public=i == 1, **({"title": None} if i == 2 else {}))
+            for i in range(3)]
     for sid in sids:
         await relay_util.send(asgi_client, agent.headers, sid, "agent", type="decision", requires_response=True)
     await relay_util.add_guest(asgi_client, agent.headers, sids[1])  # a third member, a third wrap
@@ -27,6 +28,10 @@ async def test_the_feed_with_keys_carries_each_sessions_members_and_wraps(asgi_c
         assert len(item["session"]["wraps"]) == (3 if item["session"]["sid"] == sids[1] else 2)
     plain = (await asgi_client.get("/v1/feed", headers=owner.headers)).json()
     assert all(i["session"]["members"] == [] and i["session"]["wraps"] == [] for i in plain["items"])
+    for with_keys, without in zip(r.json()["items"], plain["items"], strict=True):
+        assert with_keys["message"] == without["message"]
+        assert {**with_keys["session"], "members": [], "wraps": [], "removed": []} == without["session"]
+    assert [i["session"]["title"] is None for i in plain["items"]].count(True) == 1
 
 
 async def test_the_session_list_with_keys_matches_each_session(asgi_client, agent, owner):
