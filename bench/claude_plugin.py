@@ -165,13 +165,13 @@ def main() -> None:
                                      "default", "--plugin-dir", str(PLUGIN_DIR)], cwd=project,
                                     env={**env, "HILOOP_PERMISSION_TIMEOUT": "120"},
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-            answered: list[float] = []
+            order: list[str] = []
             seen: set[str] = set()
             fake.latency = 0.0
             for _ in stamps:
                 sid, request = owner.wait_for_request(seen=seen, timeout=60)
                 seen.add(request.id)
-                answered.append(time.time())
+                order.append(request.id)
                 owner.respond(sid, request.id, action="allow")
             proc.communicate(timeout=120)
             stored = {m.content.get("request"): m.created_at.timestamp() for m in owner.messages() if m.type == "response"}

@@ -36,6 +36,7 @@ from hiloop_hooks.ipc import MAX_LINE
 T = TypeVar("T")
 POLL_BUSY = 0.03  # seconds between spool scans while events flow
 POLL_IDLE = 0.25
+CLOSING_GRACE = 0.3  # seconds a Stop or SessionEnd waits for the session's async events written late
 SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
 LISTEN_WAIT = 25  # long-poll hold, seconds
 COALESCE = 0.5  # seconds a timeline follower rests after waking for the daemon's own events only
@@ -227,6 +228,9 @@ class Daemon:
             path.unlink(missing_ok=True)
             return False
         if claude_id in held:
+            return False
+        if event.get("hook_event_name") in CLOSING and _age(path) < CLOSING_GRACE:
+            held.add(claude_id)  # let the session's async hooks that were still writing catch up
             return False
         m = self.mirror(claude_id)
         m.touched = time.time()
@@ -529,24 +533,40 @@ def _age(path: os.PathLike[str]) -> float:
 Batch = list[tuple[Path, dict[str, Any]]]
 
 
+CLOSING = frozenset({"Stop", "SessionEnd"})
+TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PostToolUseFailure"})
+
+
 def in_order(paths: list[Path]) -> Batch:
-    """The spooled events, oldest first, except that a tool's PreToolUse always precedes its
-    PostToolUse (async hooks may finish writing out of order)."""
+    """The spooled events, oldest first, put right where async hooks may have finished writing out of
+    order: a tool's PreToolUse before its PostToolUse, and a session's Stop or SessionEnd after its
+    tool events."""
     batch = [(p, e) for p in paths if (e := spool.read(p)) is not None]
     out: Batch = []
     placed: set[int] = set()
-    for i, (path, event) in enumerate(batch):
+
+    def place(i: int) -> None:
         if i in placed:
-            continue
-        tool_use = event.get("tool_use_id")
-        if tool_use and event.get("hook_event_name") in ("PostToolUse", "PostToolUseFailure"):
-            for j in range(i + 1, len(batch)):
-                other = batch[j][1]
-                if j not in placed and other.get("tool_use_id") == tool_use and other.get("hook_event_name") == "PreToolUse":
-                    out.append(batch[j])
-                    placed.add(j)
-        out.append((path, event))
+            return
         placed.add(i)
+        path, event = batch[i]
+        name = event.get("hook_event_name")
+        session = event.get("session_id")
+        later = range(i + 1, len(batch))
+        if name in CLOSING:
+            for j in later:
+                if batch[j][1].get("session_id") == session and batch[j][1].get("hook_event_name") in TOOL_EVENTS:
+                    place(j)
+        tool_use = event.get("tool_use_id")
+        if tool_use and name in ("PostToolUse", "PostToolUseFailure"):
+            for j in later:
+                other = batch[j][1]
+                if other.get("tool_use_id") == tool_use and other.get("hook_event_name") == "PreToolUse":
+                    place(j)
+        out.append((path, event))
+
+    for i in range(len(batch)):
+        place(i)
     return out
 
 

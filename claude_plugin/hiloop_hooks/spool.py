@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,12 +20,26 @@ STALE_PARTIAL = 60.0  # seconds after which an unfinished file (a writer that di
 
 def put(folder: Path, event: Mapping[str, Any]) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="ev.", dir=folder)
+    while True:
+        tmp = folder / f"ev.{time.time_ns()}.{os.getpid()}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
     with os.fdopen(fd, "w") as f:
         json.dump(event, f, ensure_ascii=False)
-    final = Path(tmp + ".json")
+    final = tmp.with_name(tmp.name + ".json")
     os.replace(tmp, final)
     return final
+
+
+def _stamp(name: str, mtime_ns: int) -> int:
+    """When the event's hook started: the name's nanoseconds, else the file's modification time."""
+    parts = name.split(".")
+    if len(parts) > 2 and parts[1].isdigit() and len(parts[1]) >= 18:
+        return int(parts[1])
+    return mtime_ns
 
 
 def ready(folder: Path) -> list[Path]:
@@ -45,7 +58,7 @@ def ready(folder: Path) -> list[Path]:
         except OSError:
             continue
         if entry.name.endswith(".json"):
-            found.append((st.st_mtime_ns, entry.name, Path(entry.path)))
+            found.append((_stamp(entry.name, st.st_mtime_ns), entry.name, Path(entry.path)))
         elif now - st.st_mtime > STALE_PARTIAL:
             Path(entry.path).unlink(missing_ok=True)
     found.sort()

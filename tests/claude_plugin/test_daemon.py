@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,8 @@ PERMISSION = {"session_id": "c1", "hook_event_name": "PermissionRequest", "cwd":
 
 
 async def drain(daemon: Daemon, paths: Paths) -> None:
+    for path in spool.ready(paths.spool):  # as if the grace for late async events had passed
+        os.utime(path, (time.time() - 5, time.time() - 5))
     for _ in range(3):
         batch = in_order(spool.ready(paths.spool))
         for path, event in batch:
@@ -210,3 +214,13 @@ async def test_a_closed_hiloop_session_is_replaced_by_a_new_one(tmp_path):
     assert [(sid, d["prompt"]) for sid, _, d in relay.sent] == [("s_0", "one"), ("s_1", "two")]
     assert daemon.mirrors["c1"].sid == "s_1"
     await daemon.shutdown()
+
+
+def test_a_stop_written_before_a_late_async_post_event_still_goes_after_it(tmp_path):
+    folder = tmp_path / "spool"
+    spool.put(folder, {"session_id": "c", "hook_event_name": "PreToolUse", "tool_use_id": "t1"})
+    spool.put(folder, {"session_id": "c", "hook_event_name": "Stop"})
+    spool.put(folder, {"session_id": "other", "hook_event_name": "UserPromptSubmit"})
+    spool.put(folder, {"session_id": "c", "hook_event_name": "PostToolUse", "tool_use_id": "t1"})
+    names = [(e["session_id"], e["hook_event_name"]) for _, e in in_order(spool.ready(folder))]
+    assert names == [("c", "PreToolUse"), ("c", "PostToolUse"), ("c", "Stop"), ("other", "UserPromptSubmit")]

@@ -68,3 +68,15 @@ def test_a_stop_hook_spools_and_blocks_with_a_waiting_instruction(tmp_path):
                                        "reason": "Instruction from the user, sent from the Hiloop app: one more thing"}
     names = [spool.read(p)["hook_event_name"] for p in spool.ready(Path(env["CLAUDE_PLUGIN_DATA"]) / "spool")]
     assert sorted(names) == ["InstructionDelivered", "Stop"]
+
+
+def test_deliver_reads_nothing_when_nothing_waits_and_hands_over_what_waits(tmp_path):
+    env = {**envs(tmp_path), "HILOOP_PYTHON": __import__("sys").executable}
+    done = run("hiloop-deliver", env=env)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    inbox.write(Path(env["CLAUDE_PLUGIN_DATA"]) / "inbox" / "c1", 1, "m1", "please add a test")
+    done = run("hiloop-deliver", env=env)
+    assert json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"].endswith("please add a test")
+    assert run("hiloop-deliver", env=env).stdout == ""
+    [path] = spool.ready(Path(env["CLAUDE_PLUGIN_DATA"]) / "spool")
+    assert spool.read(path)["hook_event_name"] == "InstructionDelivered"
