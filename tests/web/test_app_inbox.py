@@ -17,7 +17,7 @@ DECISION = [
         {"label": "Deny", "action": "deny", "variant": "danger"},
     ]},
 ]
-MANY = 20  # more than the inbox opens on the main thread (pages/feed.js MANY)
+MANY = 30  # enough that, after the first screen (12), more than 16 are left for the workers (pages/feed.js)
 
 
 def requests_made(page, pattern):

@@ -4,8 +4,9 @@
 // Loading is one feed request with every session's members and wraps (`keys=1`); agent certificates
 // are verified once per agent; then every session is verified and decrypted at once, spread over a few
 // workers (pool.js: browsers run Ed25519 on the calling thread), and whatever they could not open is
-// retried here; then the cards go into the document in one batch. The page sets `data-ready` and the
-// performance mark "hiloop:feed-ready" once every card shows its decrypted title (bench/feed_render.py).
+// retried here; then the cards go into the document in one batch (a long inbox shows its first screen
+// before: opened here while the workers open the rest). The page sets `data-ready` and the performance
+// mark "hiloop:feed-ready" once every card shows its decrypted title (bench/feed_render.py).
 
 import { ApiError } from "../api.js";
 import { isInteractive, render } from "../components.js";
@@ -22,6 +23,7 @@ const OPEN_SESSIONS = 50;
 // session's keys are fetched on their own); with more new requests than this, it is read with keys and
 // opened in workers.
 const MANY = 16;
+const FIRST_SCREEN = 12; // cards opened first and shown before the rest of a long inbox
 
 export function sortFeed(items) {
   return [...items].sort((a, b) => {
@@ -116,7 +118,7 @@ export async function feedPage(root, { owner, app }) {
     }
   });
   root.replaceChildren(
-    h("section", { class: "inbox" }, h("div", { class: "section-head" }, h("h2", {}, "Needs you"), notify), status, list, empty),
+    h("section", { class: "inbox" }, h("div", { class: "section-head" }, h("h2", {}, "Needs you"), notify), list, status, empty),
     h("section", { class: "sessions" }, h("h2", {}, "Open sessions"), sessionsList),
     h("section", { class: "sessions closed" }, closedToggle, closedList));
 
@@ -266,10 +268,25 @@ export async function feedPage(root, { owner, app }) {
         const open = sortFeed(items.filter((it) => !answered.has(`${it.session.sid}/${it.message.mid}`)));
         const keyOf = (it) => `${it.session.sid}/${it.message.mid}`;
         const fresh = open.filter((it) => !cards.has(keyOf(it)));
-        if (fresh.length >= MANY || pool) await openInWorkers(fresh, sessions);
+        if (fresh.length >= MANY || pool) {
+          // many: the first screen is opened here and shown at once, the rest in the workers meanwhile
+          const top = fresh.slice(0, FIRST_SCREEN);
+          const topSids = new Set(top.map((it) => it.session.sid));
+          const firstScreen = (async () => {
+            const decrypted = await Promise.all(top.map(decrypt));
+            top.forEach((it, i) => cards.set(keyOf(it), card(it, decrypted[i])));
+            if (!loaded) {
+              list.replaceChildren(...top.map((it) => cards.get(keyOf(it))));
+              status.textContent = `Decrypting ${fresh.length - top.length} more…`;
+              performance.mark("hiloop:feed-first");
+            }
+          })();
+          await Promise.all([firstScreen, openInWorkers(fresh.slice(FIRST_SCREEN), sessions.filter((x) => !topSids.has(x.sid)))]);
+        }
         // what the workers did not open (or everything, for a few requests) is opened here, at once
-        const [decrypted, rows] = await Promise.all([Promise.all(fresh.map(decrypt)), Promise.all(sessions.map(sessionRow))]);
-        fresh.forEach((it, i) => cards.set(keyOf(it), card(it, decrypted[i])));
+        const todo = fresh.filter((it) => !cards.has(keyOf(it)));
+        const [decrypted, rows] = await Promise.all([Promise.all(todo.map(decrypt)), Promise.all(sessions.map(sessionRow))]);
+        todo.forEach((it, i) => cards.set(keyOf(it), card(it, decrypted[i])));
         const live = new Set(open.map(keyOf));
         for (const key of [...cards.keys()]) if (!live.has(key)) cards.delete(key);
         const batch = document.createDocumentFragment();
