@@ -1,6 +1,6 @@
 // Hiloop end-to-end encryption, crypto SPEC v1, on WebCrypto alone (X25519, Ed25519, HKDF, AES-GCM).
 //
-// Mirrors the Python package `hiloop.crypto` (docs/dev/interfaces.md §1): the same functions under
+// Mirrors the Python package `hiloop.crypto` (docs/architecture.md §1): the same functions under
 // camelCase names, async wherever WebCrypto is. Bytes are Uint8Array. Every failure to parse, verify
 // or decrypt throws CryptoError; a browser without X25519/Ed25519 throws UnsupportedError.
 // Nonces and ephemeral keys come from crypto.getRandomValues inside these functions; the `_`-prefixed

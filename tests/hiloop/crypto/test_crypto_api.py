@@ -43,7 +43,7 @@ from hiloop.crypto import (
     wrap_key,
 )
 
-INTERFACE = {  # docs/dev/interfaces.md §1
+INTERFACE = {  # docs/architecture.md §1
     "CryptoError", "b64u_encode", "b64u_decode", "frame", "u32",
     "Identity", "PublicKeys", "verify_signature",
     "new_session_key", "new_mid", "new_id",
