@@ -39,7 +39,7 @@ POLL_IDLE = 0.25
 CLOSING_GRACE = 0.3  # seconds a Stop or SessionEnd waits for the session's async events written late
 SESSION_START_HOLD = 30.0  # seconds a new session waits for its first prompt (its title) before it opens anyway
 LISTEN_WAIT = 25  # long-poll hold, seconds
-COALESCE = 0.5  # seconds a timeline follower rests after waking for the daemon's own events only
+COALESCE = 2.0  # seconds a timeline follower rests after waking for the daemon's own events only
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
