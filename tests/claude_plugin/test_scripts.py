@@ -80,3 +80,29 @@ def test_deliver_reads_nothing_when_nothing_waits_and_hands_over_what_waits(tmp_
     assert run("hiloop-deliver", env=env).stdout == ""
     [path] = spool.ready(Path(env["CLAUDE_PLUGIN_DATA"]) / "spool")
     assert spool.read(path)["hook_event_name"] == "InstructionDelivered"
+
+
+def test_the_launcher_runs_the_python_of_the_hiloop_command_in_both_of_pips_forms(tmp_path):
+    python = __import__("sys").executable
+    forms = {"short": f"#!{python}\nprint('hiloop')\n",
+             "long": f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\nprint('hiloop')\n"}
+    for name, text in forms.items():
+        case = tmp_path / name
+        bin_dir = case / "bin"
+        bin_dir.mkdir(parents=True)
+        (bin_dir / "hiloop").write_text(text)
+        (bin_dir / "hiloop").chmod(0o755)
+        env = envs(case)
+        inbox.write(Path(env["CLAUDE_PLUGIN_DATA"]) / "inbox" / "c1", 1, "m1", f"from the {name} form")
+        done = subprocess.run([str(SCRIPTS / "hiloop-hook"), "deliver", "-"], input=json.dumps(EVENT), text=True,
+                              capture_output=True, timeout=30, env={**env, "PATH": f"{bin_dir}:/nonexistent"})
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"].endswith(f"from the {name} form")
+
+
+def test_the_launcher_exits_0_with_one_line_when_python_cannot_run(tmp_path):
+    env = {**envs(tmp_path), "HILOOP_PYTHON": "/nonexistent/python3"}
+    done = subprocess.run([str(SCRIPTS / "hiloop-hook"), "PermissionRequest"], input=json.dumps(EVENT), text=True,
+                          capture_output=True, timeout=30, env=env)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr.strip().splitlines()[-1].startswith("hiloop: the hook could not run")
