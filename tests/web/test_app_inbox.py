@@ -34,7 +34,10 @@ def test_a_long_inbox_is_read_in_one_request_and_opened_in_workers(app_agent, ap
     page.goto(app_owner.relay.url + "/")
     titles = page.locator(".feed-item .feed-title")
     expect(titles).to_have_count(MANY)
+    expect(page.locator(".section-head .count")).to_have_text(str(MANY))
     expect(titles.first).to_have_text("Deploy service 07")  # high before normal
+    expect(page.locator(".feed-item .badge.priority-high")).to_have_count(1)
+    expect(page.locator(".feed-item .badge.priority-normal")).to_have_count(0)  # the usual case needs no badge
     expect(page.locator(".page-home[data-ready]")).to_be_attached()
     assert sorted(titles.all_text_contents()) == [f"Deploy service {i:02d}" for i in range(MANY)]
     assert page.evaluate("performance.getEntriesByName('hiloop:feed-ready').length") == 1
@@ -50,6 +53,7 @@ def test_a_long_inbox_is_read_in_one_request_and_opened_in_workers(app_agent, ap
     assert answer.action == "approve" and answer.responder_role == "owner"
     expect(card).to_have_count(0)
     expect(titles).to_have_count(MANY - 1)
+    expect(page.locator(".section-head .count")).to_have_text(str(MANY - 1))
 
 
 def test_a_short_inbox_is_opened_without_starting_workers(app_agent, app_owner):

@@ -128,6 +128,7 @@ class App {
   }
 
   renderNav(name) {
+    this.live.hidden = !this.owner || name === "join"; // the owner's event stream: nothing to show a guest
     if (!this.owner || ["join", "setup"].includes(name)) {
       this.nav.replaceChildren();
       return;

@@ -13,14 +13,16 @@ function fmt(v) {
   return Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 3 });
 }
 
-function niceTicks(min, max, count = 5) {
+/** Round ticks over [min, max]; whole numbers only when every value is one (counts: no "1.5"). */
+function niceTicks(min, max, values = [], count = 5) {
   if (min === max) {
     max = min + 1;
   }
   const span = max - min;
   const step0 = span / count;
   const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => span / st <= count) ?? 10 * mag;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => span / st <= count) ?? 10 * mag;
+  if (values.every(Number.isInteger) && !Number.isInteger(step)) step = Math.max(1, Math.ceil(step));
   const lo = Math.floor(min / step) * step;
   const hi = Math.ceil(max / step) * step;
   const ticks = [];
@@ -62,7 +64,7 @@ function axes(svg, ticks, y, labels, x, band) {
 function barChart(c) {
   const series = seriesOf(c);
   const all = series.flatMap((x) => x.values);
-  const ticks = niceTicks(Math.min(0, ...all), Math.max(0, ...all));
+  const ticks = niceTicks(Math.min(0, ...all), Math.max(0, ...all), all);
   const lo = ticks[0];
   const hi = ticks.at(-1);
   const y = (v) => M.top + (H - M.top - M.bottom) * (1 - (v - lo) / (hi - lo));
@@ -87,7 +89,7 @@ function barChart(c) {
 function lineChart(c) {
   const series = seriesOf(c);
   const all = series.flatMap((x) => x.values);
-  const ticks = niceTicks(Math.min(...all), Math.max(...all));
+  const ticks = niceTicks(Math.min(...all), Math.max(...all), all);
   const lo = ticks[0];
   const hi = ticks.at(-1);
   const y = (v) => M.top + (H - M.top - M.bottom) * (1 - (v - lo) / (hi - lo));

@@ -6,7 +6,7 @@ import { ApiError, sleep } from "./api.js";
 import { eventLine, toolCard, TOOL_EVENTS } from "./claude.js";
 import { buttonsOf, render } from "./components.js";
 import { CryptoError } from "./crypto.js";
-import { h } from "./dom.js";
+import { h, s } from "./dom.js";
 import { markdown } from "./markdown.js";
 import { countdown, parseTime, timeEl } from "./time.js";
 
@@ -66,7 +66,7 @@ export class SessionView {
   buildShell() {
     const info = this.info;
     this.titleEl = h("h2", { class: "session-title" }, this.title || "(untitled session)");
-    this.statusEl = h("span", { class: ["badge", `status-${info.status}`] }, info.status);
+    this.statusEl = h("span", { class: ["badge", `status-${info.status}`], hidden: info.status === "open" }, info.status);
     this.typingEl = h("div", { class: "typing muted", hidden: true, "aria-live": "polite" });
     this.needsYou = h("div", { class: "needs-you", hidden: true, "aria-live": "polite" });
     this.list = h("ol", { class: ["timeline", this.claude ? "claude" : null], "aria-live": "polite" });
@@ -79,10 +79,10 @@ export class SessionView {
     const meta = h("div", { class: "session-meta" },
       h("span", { class: "agent-name" }, this.agentName),
       this.claude ? h("span", { class: "badge kind" }, "Claude Code") : info.kind !== "default" ? h("span", { class: "badge kind" }, info.kind) : null,
-      h("span", { class: ["badge", `priority-${info.priority}`] }, info.priority),
+      info.priority !== "normal" ? h("span", { class: ["badge", `priority-${info.priority}`] }, info.priority) : null,
       this.statusEl,
       info.deadline ? countdown(info.deadline) : null,
-      h("span", { class: "badge e2e", title: "Messages are end-to-end encrypted and verified in this browser" }, "🔒 end-to-end encrypted"));
+      h("span", { class: "badge e2e", title: "Messages are end-to-end encrypted and verified in this browser" }, lockIcon(), "end-to-end encrypted"));
     const actions = h("div", { class: "session-actions" });
     if (this.p.role === "owner") {
       if (info.is_public) {
@@ -95,7 +95,7 @@ export class SessionView {
     this.guestPanel = h("div", { class: "guest-panel card", hidden: true });
     this.composer = this.buildComposer();
     this.el.replaceChildren(
-      h("header", { class: "session-head" }, this.titleEl, meta, actions),
+      h("header", { class: "session-head" }, this.titleEl, h("div", { class: "session-bar" }, meta, actions)),
       this.guestPanel, this.needsYou, this.loading, this.list, this.typingEl, this.composer);
   }
 
@@ -106,7 +106,7 @@ export class SessionView {
       rows: 2, class: "composer-input", "aria-label": this.claude ? "Instruction for Claude" : "Message",
       placeholder: this.claude ? "Send an instruction to Claude…" : "Write a message…",
     });
-    const send = h("button", { type: "submit", class: "btn btn-primary" }, this.claude ? "Send instruction" : "Send");
+    const send = h("button", { type: "submit", class: "btn btn-primary", "aria-label": this.claude ? "Send instruction" : null }, "Send");
     const error = h("p", { class: "form-error", role: "alert", hidden: true });
     const form = h("form", { class: "composer" }, input, send, error);
     let lastTyping = 0;
@@ -206,6 +206,7 @@ export class SessionView {
     this.info.status = status;
     this.statusEl.textContent = status;
     this.statusEl.className = `badge status-${status}`;
+    this.statusEl.hidden = status === "open";
     for (const mid of this.items.keys()) this.rerender(mid);
     if (status === "closed") this.composer.replaceWith((this.composer = h("p", { class: "muted composer-off" }, "This session is closed.")));
   }
@@ -380,7 +381,7 @@ export class SessionView {
     const head = h("div", { class: "item-head" },
       h("span", { class: ["who", `role-${opened.role}`] }, this.label(opened)),
       opened.role !== "agent" && opened.sender !== this.p.myId ? h("span", { class: "badge role" }, ROLE_NAMES[opened.role] || opened.role) : null,
-      meta.type && !["text", "instruction"].includes(meta.type) ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
+      meta.type && !["text", "instruction", "decision"].includes(meta.type) ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
       meta.priority && meta.priority !== "normal" ? h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority) : null,
       rs ? h("span", { class: ["badge", "request-state", `state-${rs.state}`] }, stateLabel(rs.state)) : null,
       rs && rs.state === "open" && meta.deadline ? countdown(meta.deadline) : null,
@@ -472,6 +473,13 @@ export async function sealAndSend(p, sid, payload, meta) {
       throw err;
     }
   }
+}
+
+/** A small padlock drawn in SVG (an emoji would depend on the fonts installed). */
+function lockIcon() {
+  return s("svg", { class: "icon", viewBox: "0 0 16 16", "aria-hidden": "true" },
+    s("rect", { x: 3, y: 7, width: 10, height: 8, rx: 1.5 }),
+    s("path", { d: "M5.5 7V5a2.5 2.5 0 0 1 5 0v2", fill: "none", "stroke-width": 1.6 }));
 }
 
 function stateLabel(state) {

@@ -45,7 +45,8 @@ function updateCountdown(el, now) {
   const t = parseTime(el.dataset.deadline);
   if (t === null) return;
   const left = t - now;
-  setText(el, left > 0 ? `due in ${formatDuration(left)}` : "deadline passed");
+  // seconds only in the last ten minutes: further out they are noise that changes every second
+  setText(el, left > 0 ? `due in ${left < 10 * 60_000 ? formatDuration(left) : formatDuration(left).replace(/ \d+s$/, "")}` : "deadline passed");
   el.classList.toggle("soon", left > 0 && left < 5 * 60_000);
   el.classList.toggle("overdue", left <= 0);
   if (left <= 0 && !el.dataset.fired) {

@@ -3,7 +3,6 @@
 // deadlines kept or missed, messages per hour).
 
 import { ApiError } from "../api.js";
-import { chart } from "../charts.js";
 import { b64uDecode, fingerprint } from "../crypto.js";
 import { h, s } from "../dom.js";
 import { formatDuration, relative } from "../time.js";
@@ -17,10 +16,22 @@ function sparkline(counts) {
   const height = 28;
   const max = Math.max(1, ...counts);
   const total = counts.reduce((a, b) => a + b, 0);
-  return s("svg", { class: "spark", viewBox: `0 0 ${counts.length * (w + gap)} ${height}`, role: "img",
+  return s("svg", { class: "spark", viewBox: `0 0 ${counts.length * (w + gap)} ${height}`, preserveAspectRatio: "none", role: "img",
     "aria-label": `${total} messages in the last ${counts.length} hours` },
   counts.map((c, i) => s("rect", { class: "series-0", x: i * (w + gap), width: w, y: height - Math.max(c ? 2 : 0.5, (c / max) * height),
     height: Math.max(c ? 2 : 0.5, (c / max) * height) }, s("title", {}, `${counts.length - 1 - i} h ago: ${c}`))));
+}
+
+/** Requests waiting on the owner, per agent: one short bar each, longest first. */
+function waiting(rows) {
+  const max = Math.max(1, ...rows.map(([, n]) => n));
+  const sorted = [...rows].sort((a, b) => b[1] - a[1]);
+  return h("section", { class: "waiting card" }, h("h3", {}, "Waiting on you"),
+    h("ul", { class: "waiting-list" }, sorted.map(([name, n]) => h("li", {},
+      h("span", { class: "waiting-name" }, name),
+      s("svg", { class: "waiting-bar", viewBox: "0 0 100 10", preserveAspectRatio: "none", "aria-hidden": "true" },
+        s("rect", { class: "series-0", x: 0, y: 0, height: 10, width: n ? Math.max(2, (100 * n) / max) : 0 })),
+      h("span", { class: "waiting-count" }, String(n))))));
 }
 
 async function figuresOf(owner, agentId) {
@@ -59,8 +70,7 @@ export async function agentsPage(root, { owner }) {
           h("dt", {}, `Last ${HOURS} h`), h("dd", { class: "per-hour" }, sparkline(f.messages_per_hour || [])),
         ] : [h("dt", {}, "Activity"), h("dd", { class: "muted" }, "not available")]));
   }));
-  const workload = agents.length > 1 ? chart({ type: "chart", kind: "bar", title: "Requests waiting on you",
-    labels: agents.map((a) => a.name), values: figures.map((f) => f?.open_requests ?? 0) }) : null;
+  const workload = agents.length > 1 ? waiting(agents.map((a, i) => [a.name, figures[i]?.open_requests ?? 0])) : null;
   root.replaceChildren(h("section", {},
     h("h2", {}, "Agents"),
     workload,

@@ -17,6 +17,7 @@ import { sealAndSend } from "../session.js";
 import { countdown, relative, timeEl } from "../time.js";
 
 const RANK = { urgent: 3, high: 2, normal: 1, low: 0 };
+const PLAIN_TYPES = new Set(["decision", "text"]); // not worth a badge: most requests are decisions
 const FEED_LIMIT = 1000; // the relay's largest page
 const OPEN_SESSIONS = 50;
 // After the first load the feed is re-read without keys (an event usually brings one new request, whose
@@ -98,6 +99,7 @@ export async function feedPage(root, { owner, app }) {
     notify.hidden = true;
   });
   const status = h("p", { class: "muted loading" }, "Loading your inbox…");
+  const count = h("span", { class: "count", hidden: true });
   const closedList = h("ul", { class: "session-list", hidden: true });
   const closedToggle = h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Show closed sessions");
   closedToggle.addEventListener("click", async () => {
@@ -118,7 +120,7 @@ export async function feedPage(root, { owner, app }) {
     }
   });
   root.replaceChildren(
-    h("section", { class: "inbox" }, h("div", { class: "section-head" }, h("h2", {}, "Needs you"), notify), list, status, empty),
+    h("section", { class: "inbox" }, h("div", { class: "section-head" }, h("h2", {}, "Needs you", count), notify), list, status, empty),
     h("section", { class: "sessions" }, h("h2", {}, "Open sessions"), sessionsList),
     h("section", { class: "sessions closed" }, closedToggle, closedList));
 
@@ -179,14 +181,14 @@ export async function feedPage(root, { owner, app }) {
           },
         }));
       } else if (isInteractive(payload.components)) {
-        body.push(navLink(href, { class: "btn btn-primary btn-small" }, "Open to answer"));
+        body.push(h("div", { class: "buttons" }, navLink(href, { class: "btn btn-primary" }, "Open to answer")));
       }
     }
     return h("li", { class: ["feed-item", `priority-${meta.priority}`], dataset: { sid: session.sid, mid: message.mid } },
       h("div", { class: "item-head" },
-        h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority),
+        meta.priority !== "normal" ? h("span", { class: ["badge", `priority-${meta.priority}`] }, meta.priority) : null,
         h("span", { class: "agent-name" }, agent),
-        meta.type ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
+        meta.type && !PLAIN_TYPES.has(meta.type) ? h("span", { class: "badge type" }, meta.type.replace("_", " ")) : null,
         meta.deadline ? countdown(meta.deadline) : null,
         h("span", { class: "item-time" }, timeEl(message.created_at))),
       navLink(href, { class: "feed-title" }, title || "(untitled session)"),
@@ -293,6 +295,8 @@ export async function feedPage(root, { owner, app }) {
         for (const it of open) batch.appendChild(cards.get(keyOf(it)));
         list.replaceChildren(batch);
         empty.hidden = open.length > 0;
+        count.textContent = String(open.length);
+        count.hidden = open.length === 0;
         sessionsList.replaceChildren(...(rows.length ? rows : [h("li", { class: "muted" }, "No open sessions.")]));
         status.remove();
         if (!loaded) {

@@ -95,7 +95,12 @@ export function joinPage(root, { token, fragment, app }) {
       await guest.init();
       view = new SessionView(guest, guest.me.sid);
       const el = await view.start();
-      root.replaceChildren(h("p", { class: "guest-banner muted" }, `You are a guest${guest.me.label ? ` (“${guest.me.label}”)` : ""} until ${new Date(guest.me.expires_at).toLocaleString()}.`), el);
+      const until = new Date(guest.me.expires_at);
+      const sameDay = until.toDateString() === new Date().toDateString();
+      root.replaceChildren(h("p", { class: "guest-banner" },
+        `You are a guest${guest.me.label ? ` (“${guest.me.label}”)` : ""} until `,
+        h("time", { datetime: guest.me.expires_at }, sameDay ? until.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+          : until.toLocaleString([], { dateStyle: "medium", timeStyle: "short" })), "."), el);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return authEnd(root, err);
       if (err instanceof CryptoError) return endPage(root, "This session cannot be verified", `Nothing is shown, because ${err.message}.`);
