@@ -85,3 +85,17 @@ def test_a_new_page_load_resumes_the_event_stream_instead_of_replaying_it(app_ag
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("(k) => localStorage.getItem(k)", key) is None
     assert re.match(r"^hiloop:events:o_", key)
+
+
+def test_without_workers_a_long_inbox_is_opened_in_the_page(app_agent, app_owner):
+    page = app_owner.page
+    page.add_init_script("delete window.Worker")
+    for i in range(MANY):
+        session = app_agent.create_session(f"Job {i:02d}")
+        app_agent.send_message(session.id, DECISION)
+    page.goto(app_owner.relay.url + "/")
+    titles = page.locator(".feed-item .feed-title")
+    expect(titles).to_have_count(MANY)
+    expect(page.locator(".page-home[data-ready]")).to_be_attached()
+    assert sorted(titles.all_text_contents()) == [f"Job {i:02d}" for i in range(MANY)]
+    assert requests_made(page, r"/open-worker\.js$") == []

@@ -4,6 +4,7 @@
 // to null and the page does the work itself.
 
 const CHUNK = 25;
+const TIMEOUT_MS = 30_000; // then the page opens what is left itself
 
 export class OpenPool {
   /** Start the workers now (they derive the owner's keys while the feed is still loading). */
@@ -29,6 +30,7 @@ export class OpenPool {
   }
 
   #call(worker, msg) {
+    if (!this.workers.includes(worker)) return Promise.reject(new Error("closed"));
     const id = ++this.next;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
@@ -68,10 +70,13 @@ export class OpenPool {
         got.forEach((r, i) => { results[start + i] = r; });
       }
     };
+    const timer = setTimeout(() => this.close(), TIMEOUT_MS); // a stuck worker must not hold the page
     try {
       await Promise.all(this.workers.map(drain));
     } catch {
       return null;
+    } finally {
+      clearTimeout(timer);
     }
     return results;
   }
@@ -79,6 +84,7 @@ export class OpenPool {
   close() {
     for (const w of this.workers) w.terminate();
     this.workers = [];
+    this.ready = null;
     for (const p of this.pending.values()) p.reject(new Error("closed"));
     this.pending.clear();
   }
