@@ -3,7 +3,9 @@
 A test registers a *script* under a name and puts `script_marker(name)` in the prompt (or in an
 Agent tool's prompt, for a subagent). Each request is matched to its script by the marker found in
 its first user message; the step to play is the number of assistant turns already in the request.
-A step is a list of tool calls (played as `tool_use` blocks, in parallel) or a text. After the last
+A step is a list of tool calls (played as `tool_use` blocks, in parallel) or a text, or a callable that
+receives the recorded request and returns one of those (to build a call from earlier tool results,
+e.g. an id a tool returned). After the last
 step the fake answers with a final text that echoes the last tool result it was given, so the CLI's
 JSON output shows what happened.
 
@@ -20,7 +22,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,7 +46,8 @@ class Text:
     text: str
 
 
-Step = ToolCall | Text | Sequence[ToolCall]
+Played = ToolCall | Text | Sequence[ToolCall]
+Step = Played | Callable[["Recorded"], Played]
 
 
 def tool(name: str, **tool_input: Any) -> ToolCall:
@@ -203,6 +206,8 @@ class FakeAnthropic:
             return [{"type": "text", "text": "OK"}]
         if turns < len(script.steps):
             step = script.steps[turns]
+            if callable(step):
+                step = step(recorded)
             if isinstance(step, Text):
                 return [{"type": "text", "text": step.text}]
             calls = [step] if isinstance(step, ToolCall) else list(step)
