@@ -26,6 +26,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,7 @@ class Agent:
     token: str
     sid: str
     kr: SessionKeyring
-    pool: list[bytes] = field(default_factory=list)
+    pool: deque[bytes] = field(default_factory=deque)
 
 
 @dataclass
@@ -96,7 +97,7 @@ def seal_pool(agent: Agent, count: int, payload: dict[str, Any]) -> None:
         agent.pool.append(c.request_bytes("POST", path, token=agent.token, body=body))
 
 
-async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes], expect: int, seconds: float,
+async def drive(conns: list[c.RawConn], requests: Sequence[deque[bytes] | bytes], expect: int, seconds: float,
                 relay: c.RelayProcess, profile: Path | None = None) -> Phase:
     """Every connection sends its requests back to back; counts completions inside the timed window."""
     phase = Phase()
@@ -117,8 +118,7 @@ async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes],
         if spy is not None:
             spy.wait(30)
 
-    async def one(conn: c.RawConn, reqs: list[bytes] | bytes) -> None:
-        i = 0
+    async def one(conn: c.RawConn, reqs: deque[bytes] | bytes) -> None:
         while True:
             now = time.perf_counter()
             if now >= t_end:
@@ -126,11 +126,10 @@ async def drive(conns: list[c.RawConn], requests: Sequence[list[bytes] | bytes],
             if isinstance(reqs, bytes):
                 raw = reqs
             else:
-                if i >= len(reqs):
+                if not reqs:
                     phase.exhausted = True
                     return
-                raw = reqs[i]
-                i += 1
+                raw = reqs.popleft()
             t0 = time.perf_counter()
             status, body = await conn.request(raw)
             t1 = time.perf_counter()
@@ -180,6 +179,8 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
           file=sys.stderr)
     t = time.perf_counter()
     payload = plaintext(args.size)
+    if args.pool is None:  # enough for 2,200 msg/s in every window
+        args.pool = int(args.rounds * (args.seconds + WARMUP_SECONDS) * 2200 / args.agents) + 20
     for a in agents:
         seal_pool(a, args.pool, payload)
     body_len = len(agents[0].pool[0].split(b"\r\n\r\n", 1)[1])
@@ -189,7 +190,7 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
     if prof is not None:
         prof.mkdir(parents=True, exist_ok=True)
 
-    async def phase(requests: Sequence[list[bytes] | bytes], expect: int, name: str) -> Phase:
+    async def phase(requests: Sequence[deque[bytes] | bytes], expect: int, name: str) -> Phase:
         # fresh connections per phase: the relay closes keep-alive connections idle for 5 s
         await c.wait_idle(relay)
         conns = [await c.RawConn.open(relay.port) for _ in range(args.agents)]
@@ -199,8 +200,13 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
             for conn in conns:
                 await conn.close()
 
-    ingest = await phase([a.pool for a in agents], 201, "ingest")
-    health = await phase([c.request_bytes("GET", "/v1/health")] * args.agents, 200, "health")
+    ingest: list[Phase] = []
+    health: list[Phase] = []
+    for r in range(args.rounds):
+        ingest.append(await phase([a.pool for a in agents], 201, f"ingest{r + 1}"))
+        health.append(await phase([c.request_bytes("GET", "/v1/health")] * args.agents, 200, f"health{r + 1}"))
+        print(f"round {r + 1}: {ingest[-1].counted / ingest[-1].window:,.0f} msg/s, "
+              f"{health[-1].counted / health[-1].window:,.0f} health req/s", file=sys.stderr)
     # Every 201 is a stored message: the sessions' last seqs add up to the count of 201s.
     check = await c.RawConn.open(relay.port)
     stored = 0
@@ -208,33 +214,41 @@ async def measure(args: argparse.Namespace, relay: c.RelayProcess, setup_link: s
         status, body = await check.request(c.request_bytes("GET", f"/v1/sessions/{a.sid}", token=a.token))
         stored += json.loads(body)["last_seq"] if status == 200 else 0
     await check.close()
-    if stored != ingest.ok:
-        raise RuntimeError(f"the relay got {ingest.ok} messages with 201 but its sessions hold {stored}")
+    sent = sum(ph.ok for ph in ingest)
+    if stored != sent:
+        raise RuntimeError(f"the relay got {sent} messages with 201 but its sessions hold {stored}")
     return {"ingest": ingest, "health": health, "body_len": body_len, "stored": stored,
             "stack": c.server_stack(relay.hiloop_bin), "rss": relay.status().get("VmRSS", 0)}
+
+
+def rate(ph: Phase) -> float:
+    return ph.counted / ph.window
+
+
+def median_phase(phases: list[Phase]) -> Phase:
+    return sorted(phases, key=rate)[len(phases) // 2]
 
 
 def report(args: argparse.Namespace, res: dict[str, Any]) -> tuple[str, str]:
     p = c.percentile
     rows = []
-    for key, label in (("ingest", f"POST /v1/sessions/{{sid}}/messages ({args.size} B plaintext, "
-                                  f"{res['body_len']} B body)"),
-                       ("health", "GET /v1/health (empty endpoint)")):
-        ph: Phase = res[key]
-        rate = ph.counted / ph.window
-        rows.append([label, f"{rate:,.0f}", ph.counted, f"{ph.window:.1f}", ph.errors,
-                     f"{p(ph.latencies, 50):.1f}", f"{p(ph.latencies, 99):.1f}",
-                     f"{ph.relay_cpu * 100:.0f}%", f"{ph.relay_cpu / max(rate, 1e-9) * 1e6:.0f}",
-                     f"{ph.client_cpu * 100:.0f}%", f"{ph.others * 100:.0f}%"])
-    tbl = c.table(["requests", "per second", "count", "window s", "errors", "p50 ms", "p99 ms",
+    ingest_label = f"POST /v1/sessions/{{sid}}/messages ({args.size} B plaintext, {res['body_len']} B body)"
+    health_label = "GET /v1/health (empty endpoint)"
+    for r, (ing, hea) in enumerate(zip(res["ingest"], res["health"]), 1):
+        for label, ph in ((ingest_label, ing), (health_label, hea)):
+            rows.append([r, label, f"{rate(ph):,.0f}", ph.counted, f"{ph.window:.1f}", ph.errors,
+                         f"{p(ph.latencies, 50):.1f}", f"{p(ph.latencies, 99):.1f}",
+                         f"{ph.relay_cpu * 100:.0f}%", f"{ph.relay_cpu / max(rate(ph), 1e-9) * 1e6:.0f}",
+                         f"{ph.client_cpu * 100:.0f}%", f"{ph.others * 100:.0f}%"])
+    tbl = c.table(["round", "requests", "per second", "count", "window s", "errors", "p50 ms", "p99 ms",
                    "relay CPU", "relay CPU µs/req", "load-gen CPU", "others' CPU"], rows)
-    ingest: Phase = res["ingest"]
-    rate = ingest.counted / ingest.window
-    health_rate = res["health"].counted / res["health"].window
-    verdict = (f"target ≥ {TARGET_MSGS:,.0f} msg/s: {c.verdict(rate, TARGET_MSGS, lower_is_better=False, unit=' msg/s')}"
-               f" ({rate:,.0f} msg/s = {rate / health_rate * 100:.0f}% of the empty endpoint's {health_rate:,.0f} req/s)")
-    if ingest.exhausted:
-        verdict += "; the sealed pool ran out before the window ended (raise --pool)"
+    ingest, health = median_phase(res["ingest"]), median_phase(res["health"])
+    verdict = (f"median of {len(res['ingest'])} rounds: {rate(ingest):,.0f} msg/s, "
+               f"{rate(ingest) / rate(health) * 100:.0f}% of the empty endpoint's {rate(health):,.0f} req/s; "
+               f"target ≥ {TARGET_MSGS:,.0f} msg/s: "
+               f"{c.verdict(rate(ingest), TARGET_MSGS, lower_is_better=False, unit=' msg/s')}")
+    if any(ph.exhausted for ph in res["ingest"]):
+        verdict += "; the sealed pool ran out before a window ended (raise --pool)"
     return tbl, verdict
 
 
@@ -243,7 +257,9 @@ def main() -> int:
     ap.add_argument("--agents", type=int, default=50, help="concurrent agents, one session and connection each")
     ap.add_argument("--seconds", type=float, default=10.0, help="timed window per phase (default 10)")
     ap.add_argument("--size", type=int, default=1024, help="plaintext bytes per message (default 1024)")
-    ap.add_argument("--pool", type=int, default=700, help="envelopes sealed per agent beforehand (default 700)")
+    ap.add_argument("--rounds", type=int, default=3, help="ingest + empty-endpoint windows, alternating (default 3)")
+    ap.add_argument("--pool", type=int, default=None,
+                    help="envelopes sealed per agent beforehand (default: enough for 2,200 msg/s)")
     ap.add_argument("--hiloop-bin", type=Path, default=None,
                     help="the `hiloop` executable that runs the relay (default .venv/bin/hiloop; to compare stacks)")
     ap.add_argument("--log-level", default=None, help="the relay's --log-level (default: the relay's own, info)")
@@ -265,7 +281,8 @@ def main() -> int:
             f"level unless stated); the load generator is this benchmark's own process (raw asyncio HTTP/1.1, "
             f"one keep-alive connection per agent). CPU columns: share of one core used by the relay process, by the load generator, and by other processes on the machine during the window. {args.agents} agents paired over HTTP, one session each, "
             f"envelopes sealed beforehand with real crypto; {args.agents} requests in flight; "
-            f"{args.seconds:g} s windows after {WARMUP_SECONDS:g} s of warm-up. Both processes share the 2 cores.",
+            f"{args.seconds:g} s windows after {WARMUP_SECONDS:g} s of warm-up, {args.rounds} rounds alternating the two "
+            "endpoints on the same relay (the figure is the median round). Both processes share the 2 cores.",
             "",
             tbl,
             "",
