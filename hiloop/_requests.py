@@ -30,7 +30,11 @@ def utc_deadline(value: DeadlineLike) -> datetime | None:
 
 
 def message_payload(
-    components: Sequence[Any], *, default_action: str | None = None, text: str | None = None
+    components: Sequence[Any],
+    *,
+    default_action: str | None = None,
+    text: str | None = None,
+    deadline: datetime | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The `message` plaintext and whether it is interactive; raises InvalidComponent."""
     models = parse_components(components)
@@ -47,7 +51,21 @@ def message_payload(
         payload["default_action"] = default_action
     if text is not None:
         payload["text"] = text
+    if deadline is not None:  # signed, so a reader of the request can trust it over the routing metadata
+        payload["deadline"] = deadline.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     return payload, is_interactive(models)
+
+
+def signed_deadline(payload: Mapping[str, Any]) -> datetime | None:
+    """The deadline a request's sender signed into it (None when absent or unreadable)."""
+    value = payload.get("deadline")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def response_payload(

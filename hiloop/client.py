@@ -30,7 +30,7 @@ import httpx
 from hiloop import wire
 from hiloop._agent_extras import AgentExtras
 from hiloop._http import POLL_HOLD, Http
-from hiloop._requests import DeadlineLike, message_payload, response_from, utc_deadline
+from hiloop._requests import DeadlineLike, message_payload, response_from, signed_deadline, utc_deadline
 from hiloop._sessions import PAGE, Keyrings, fetch_timeline, send_payload, session_model
 from hiloop.crypto import (
     CryptoError,
@@ -209,17 +209,20 @@ class AsyncHiloopClient(AgentExtras):
         """Encrypt and send components. `type` defaults to "decision" for interactive components, else
         "text"; `requires_response` defaults to whether they are interactive. `deadline` is a datetime,
         a timedelta or seconds from now; when it passes, await_response returns `default_action`."""
-        payload, interactive = message_payload(components, default_action=default_action, text=text)
+        due = utc_deadline(deadline)
+        payload, interactive = message_payload(components, default_action=default_action, text=text, deadline=due)
         needs = interactive if requires_response is None else requires_response
+        if needs:
+            payload["requires_response"] = True  # signed, unlike the routing flag beside it
         meta = wire.MessageMeta(
             type=type or ("decision" if interactive else "text"),
             priority=priority,
             requires_response=needs,
-            deadline=utc_deadline(deadline),
+            deadline=due,
         )
         stored = await self._send(session_id, payload, meta)
-        self._requests[(session_id, stored.mid)] = (stored.seq, meta.deadline, default_action)
-        if needs:
+        if needs:  # remembered for await_response; dropped once it returns
+            self._requests[(session_id, stored.mid)] = (stored.seq, due, default_action)
             self._latest_requests[session_id] = stored.mid
         return SentMessage(
             id=stored.mid, seq=stored.seq, session_id=session_id, status=stored.status, created_at=stored.created_at
@@ -256,7 +259,9 @@ class AsyncHiloopClient(AgentExtras):
     ) -> Response:
         """Wait for a verified answer to a request and return it.
 
-        `message_id` defaults to this agent's newest request in the session that expects an answer.
+        `message_id` defaults to this agent's newest request in the session that expects an answer: the one
+        this client sent last, or else the newest the timeline holds (from another process, pass the id: a
+        relay could withhold newer messages from the timeline).
 
         Only answers signed by a member whose certificate has a role in `accept_roles` count (the owner
         by default; `("owner", "guest")` for polls); anything else is ignored. When the request's
@@ -268,10 +273,12 @@ class AsyncHiloopClient(AgentExtras):
         found, expired = await self._watch(
             session_id, message_id, accept_roles, lambda rs: bool(rs), timeout, expire=True
         )
-        if found:
-            return found[0]
-        if expired is not None:
-            return expired
+        result = found[0] if found else expired
+        if result is not None:
+            self._requests.pop((session_id, message_id), None)
+            if self._latest_requests.get(session_id) == message_id:
+                del self._latest_requests[session_id]
+            return result
         raise ResponseTimeout(
             f"no answer to {message_id} within {timeout:g} s", session_id=session_id, message_id=message_id
         )
@@ -284,7 +291,13 @@ class AsyncHiloopClient(AgentExtras):
         while True:
             data = await self._fetch(sid, after, 0, PAGE)
             for m in data.messages:
-                if m.from_ == "agent" and m.meta.requires_response:
+                if m.from_ != "agent" or m.meta.type in ("tool_event", "response", "reaction"):
+                    continue
+                # routing metadata is the relay's word: count only what this agent signed as a request
+                opened = await self._keyrings.open(sid, m.envelope)
+                if opened is not None and opened.sender == "agent" and opened.mid == m.mid and (
+                    opened.payload.get("type") == "message" and opened.payload.get("requires_response") is True
+                ):
                     newest = m.mid
             after = max(after, data.cursor)
             if len(data.messages) < PAGE:
@@ -339,10 +352,12 @@ class AsyncHiloopClient(AgentExtras):
             for m in data.messages:
                 if m.mid == mid:
                     if not seen_request:
+                        # Sent by another process: its deadline and default action come from what this
+                        # agent signed, never from the relay's routing metadata.
                         seen_request = True
-                        deadline = m.meta.deadline
                         opened = await self._keyrings.open(sid, m.envelope)
-                        if opened is not None and opened.sender == "agent":
+                        if opened is not None and opened.sender == "agent" and opened.mid == mid:
+                            deadline = signed_deadline(opened.payload)
                             action = opened.payload.get("default_action")
                             default_action = action if isinstance(action, str) else None
                     continue

@@ -6,10 +6,10 @@ routing fields only; clients verify signatures. See docs/api.md for the endpoint
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 B64u = Annotated[str, StringConstraints(max_length=200_000, pattern=r"^[A-Za-z0-9_-]*$")]
@@ -22,6 +22,17 @@ MessageType = Literal[
 MessageStatus = Literal["none", "open", "answered", "expired", "closed"]
 SessionStatus = Literal["open", "closed"]
 PublicMode = Literal["respond", "read"]
+
+
+def _to_utc(value: datetime) -> datetime:
+    """A naive time is taken as UTC; one that cannot be expressed in UTC is a validation error."""
+    try:
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise ValueError("date out of range") from exc
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
 PRIORITY_RANK: dict[str, int] = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
 
 
@@ -207,7 +218,7 @@ class SessionCreate(_Model):
     sid: Ident
     kind: str = Field(default="default", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     priority: Priority = "normal"
-    deadline: datetime | None = None
+    deadline: UtcDatetime | None = None
     is_public: bool = False
     public_mode: PublicMode = "respond"
     title: Envelope | None = None  # encrypted with the epoch-0 key
@@ -255,7 +266,7 @@ class MessageMeta(_Model):
     type: MessageType = "text"
     priority: Priority = "normal"
     requires_response: bool = False
-    deadline: datetime | None = None
+    deadline: UtcDatetime | None = None
     reply_to: Ident | None = None
 
 

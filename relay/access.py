@@ -36,8 +36,9 @@ class Access:
         if not self.manages:
             raise RelayError("forbidden", f"a {self.role} may not do this")
 
-    def require_writer(self, message_type: str | None = None) -> None:
-        """May post to the session (a message of `message_type`, or typing when None)."""
+    def require_writer(self, message_type: str | None = None, *, asks: bool = False) -> None:
+        """May post to the session (a message of `message_type`, or typing when None); `asks`: the message
+        is a request (requires a response or has a deadline), which only the agent and owner may make."""
         if self.role == "reader":
             raise RelayError("forbidden", "a reader may not write")
         if self.role == "guest":
@@ -45,6 +46,8 @@ class Access:
                 raise RelayError("forbidden", "guests may only read this session")
             if message_type is not None and message_type not in GUEST_WRITABLE_TYPES:
                 raise RelayError("forbidden", "guests may only send responses and reactions")
+            if asks:
+                raise RelayError("forbidden", "guests may not ask for a response or set a deadline")
 
     def require_open(self) -> None:
         if self.session["status"] != "open":

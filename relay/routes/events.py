@@ -59,9 +59,10 @@ async def events(request: Request) -> Response:
         cursor = query.after
         last_id = request.headers.get("last-event-id")
         if last_id is not None and last_id.strip():
-            if not last_id.strip().isdigit():
+            text = last_id.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):  # an event id fits SQLite's INTEGER
                 raise invalid(("header", "Last-Event-ID"), "must be an event id")
-            cursor = int(last_id.strip())
+            cursor = int(text)
         return StreamingResponse(sse(relay, principal.owner_id, cursor), media_type="text/event-stream",
                                  headers={"cache-control": "no-store", "x-accel-buffering": "no"})
     async with relay.broker.subscribe(owner_topic(principal.owner_id)) as sub:

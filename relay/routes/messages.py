@@ -48,7 +48,7 @@ async def send_message(request: Request) -> Response:
     def send(tx: Tx) -> tuple[Row, bool]:
         """The stored row, and whether it was stored now (False: the same message was stored before)."""
         access = session_access(tx, principal, sid)
-        access.require_writer(meta.type)
+        access.require_writer(meta.type, asks=meta.requires_response or meta.deadline is not None)
         session = access.session
         if env.sid != sid:
             raise invalid(("body", "envelope", "sid"), "does not match the session in the path")

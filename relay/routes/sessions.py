@@ -31,7 +31,7 @@ class SessionListQuery(BaseModel):
     kind: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     agent: wire.Ident | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    before: datetime | None = None  # created_at of the last session of the previous page
+    before: wire.UtcDatetime | None = None  # created_at of the last session of the previous page
     readable: bool = False  # agents: the sessions of other agents it may read, instead of its own
     keys: bool = False  # include each session's members and wraps (one query each for all of them)
 

@@ -48,16 +48,19 @@ class MaliciousRelay(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
         self.forged_messages: list[dict[str, Any]] = []
         self.rewrite_session: Callable[[dict[str, Any]], None] | None = None
+        self.rewrite_timeline: Callable[[dict[str, Any]], None] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         path = request.url.path
         if request.method != "GET" or response.status_code != 200:
             return response
-        if TIMELINE.match(path) and self.forged_messages:
+        if TIMELINE.match(path) and (self.forged_messages or self.rewrite_timeline):
             data = json.loads(await response.aread())
             data["messages"] = self.forged_messages + data["messages"]
             self.forged_messages = []
+            if self.rewrite_timeline is not None:
+                self.rewrite_timeline(data)
             return httpx.Response(200, json=data)
         if SESSION.match(path) and self.rewrite_session is not None:
             data = json.loads(await response.aread())
@@ -250,3 +253,74 @@ async def test_a_relay_that_swaps_a_wrap_for_a_key_it_chose_cannot_approve(
     finally:
         await fresh.aclose()
     assert real.members["owner"].role == "owner"
+
+
+async def test_a_relay_cannot_expire_a_request_into_its_default_action(agent: AsyncHiloopClient) -> None:
+    """Another process waits on a request (nothing cached). The relay backdates its deadline, then serves
+    another genuine request of the agent, one whose default action is "approve", under its id: neither
+    makes the agent act on a default action."""
+    session = await agent.create_session("Expiry forgery")
+    target = await agent.send_message(session.id, DECISION)  # no deadline, no default action
+    decoy = await agent.send_message(session.id, DECISION, deadline=3600, default_action="approve")
+
+    def backdate(data: dict[str, Any]) -> None:
+        for m in data["messages"]:
+            if m["mid"] == target.id:
+                m["meta"]["deadline"] = "2000-01-01T00:00:00Z"
+
+    proxy = MaliciousRelay()
+    proxy.rewrite_timeline = backdate
+    fresh = AsyncHiloopClient(api_key=agent.credentials.api_key, transport=proxy)
+    try:
+        with pytest.raises(ResponseTimeout):
+            await fresh.await_response(session.id, target.id, timeout=1)
+    finally:
+        await fresh.aclose()
+
+    envelopes = {m.id: m for m in (await agent.get_session_timeline(session.id)).messages}
+    assert set(envelopes) == {target.id, decoy.id}
+
+    def substitute(data: dict[str, Any]) -> None:
+        by_mid = {m["mid"]: m for m in data["messages"]}
+        if target.id in by_mid and decoy.id in by_mid:
+            by_mid[target.id]["envelope"] = by_mid[decoy.id]["envelope"]
+            by_mid[target.id]["meta"]["deadline"] = "2000-01-01T00:00:00Z"
+
+    proxy2 = MaliciousRelay()
+    proxy2.rewrite_timeline = substitute
+    fresh2 = AsyncHiloopClient(api_key=agent.credentials.api_key, transport=proxy2)
+    try:
+        with pytest.raises(Exception) as caught:
+            await fresh2.await_response(session.id, target.id, timeout=1)
+    finally:
+        await fresh2.aclose()
+    assert type(caught.value).__name__ in ("NotFound", "ResponseTimeout")  # never an expired "approve"
+
+
+async def test_a_relay_cannot_point_a_waiter_without_a_message_id_at_an_old_answered_request(
+    agent: AsyncHiloopClient, owner: AsyncOwnerClient
+) -> None:
+    session = await agent.create_session("Replay")
+    old = await agent.send_message(session.id, DECISION)
+    await owner.respond(session.id, old.id, action="approve")
+    new = await agent.send_message(session.id, DECISION)
+
+    def hide_the_new_request(data: dict[str, Any]) -> None:
+        for m in data["messages"]:
+            if m["mid"] == new.id:
+                m["meta"]["requires_response"] = False
+            if m["from"] == "owner":  # the old approval, relabelled so it looks like a request
+                m["meta"]["requires_response"] = True
+                m["from"] = "agent"
+
+    proxy = MaliciousRelay()
+    proxy.rewrite_timeline = hide_the_new_request
+    fresh = AsyncHiloopClient(api_key=agent.credentials.api_key, transport=proxy)
+    try:
+        with pytest.raises(Exception) as caught:
+            await fresh.await_response(session.id, timeout=1)
+    finally:
+        await fresh.aclose()
+    # the old request stays the newest one the agent signed as a request: waiting on it would replay
+    # its approval, so the relabelled entries must not be taken for requests either
+    assert type(caught.value).__name__ in ("NotFound", "ResponseTimeout")

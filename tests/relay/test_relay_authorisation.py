@@ -110,3 +110,21 @@ async def test_no_or_unknown_credentials_are_unauthorized(asgi_client, sid):
     for headers in ({}, relay_util.bearer("hlp_nope"), relay_util.bearer("hlg_nope"), relay_util.bearer("nope"),
                     {"Authorization": "Basic abc"}):
         await assert_all(asgi_client, headers, reads(sid), 401, "unauthorized")
+
+
+async def test_a_guest_cannot_post_a_request_to_the_owners_inbox(asgi_client, agent, owner, public_sid, db_snapshot):
+    request = await relay_util.send(asgi_client, agent.headers, public_sid, "agent", type="decision",
+                                    requires_response=True)
+    mid = request.json()["mid"]
+    gid, token = await relay_util.add_guest(asgi_client, agent.headers, public_sid)
+    before = db_snapshot()
+    for meta in ({"requires_response": True}, {"deadline": "2030-01-01T00:00:00Z"},
+                 {"priority": "urgent", "requires_response": True}):
+        r = await relay_util.send(asgi_client, relay_util.bearer(token), public_sid, gid, type="response",
+                                  reply_to=mid, **meta)
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden"), meta
+    assert db_snapshot() == before
+    feed = (await asgi_client.get("/v1/feed", headers=owner.headers)).json()["items"]
+    assert [item["message"]["from"] for item in feed] == ["agent"]
+    r = await relay_util.send(asgi_client, relay_util.bearer(token), public_sid, gid, type="response", reply_to=mid)
+    assert r.status_code == 201, r.text  # an answer without a request of its own is still fine

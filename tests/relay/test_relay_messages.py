@@ -245,3 +245,15 @@ async def test_typing_in_a_closed_session_is_session_closed(asgi_client, agent, 
     await asgi_client.post(f"/v1/sessions/{sid}/close", headers=agent.headers)
     r = await asgi_client.post(f"/v1/sessions/{sid}/typing", headers=agent.headers)
     assert (r.status_code, r.json()["code"]) == (409, "session_closed")
+
+
+async def test_a_deadline_that_cannot_be_expressed_in_utc_is_a_validation_error(asgi_client, agent, sid, db_snapshot):
+    before = db_snapshot()
+    for deadline in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        r = await relay_util.send(asgi_client, agent.headers, sid, "agent", type="decision", requires_response=True,
+                                  deadline=deadline)
+        assert (r.status_code, r.json()["code"]) == (422, "validation_error"), deadline
+        assert "deadline" in r.text
+    r = await asgi_client.get("/v1/sessions", headers=agent.headers, params={"before": "0001-01-01T00:00:00+01:00"})
+    assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+    assert db_snapshot() == before
