@@ -377,11 +377,13 @@ class AsyncOwnerClient:
         return SessionView(session=await self._session(info), messages=messages)
 
     async def _request(self, session_id: str, message_id: str) -> TimelineMessage:
-        view = await self.open_session(session_id)
-        for m in view.messages:
+        """The one request, fetched and verified alone (a Claude Code session may hold thousands of events)."""
+        stored = await self._http.model(wire.MessageOut, "GET", f"/v1/sessions/{session_id}/messages/{message_id}")
+        decoded, _ = await self._keyrings.decode(session_id, [stored])
+        for m in decoded:
             if m.id == message_id:
                 return m
-        raise NotFound(404, "not_found", f"no message {message_id} in session {session_id}")
+        raise NotFound(404, "not_found", f"no verifiable message {message_id} in session {session_id}")
 
     async def respond(
         self,
