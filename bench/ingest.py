@@ -1,6 +1,6 @@
 """Ingest: encrypted 1 KiB messages from 50 concurrent agents, against an empty endpoint on the same stack.
 
-    .venv/bin/python bench/ingest.py            # 50 agents, 10 s, prints the table
+    .venv/bin/python bench/ingest.py            # 50 agents, 3 rounds of 10 s windows, prints the table
     .venv/bin/python bench/ingest.py --write    # also updates bench/RESULTS.md (Foundation)
 
 A real relay process (`hiloop relay --port P --db TMP`, SQLite) on 127.0.0.1; this process is the load
@@ -11,9 +11,12 @@ Ed25519-signed AES-256-GCM envelope, ≈1.6 KB of JSON body each, every one with
 
 Timed: each agent posts its envelopes back to back (`POST /v1/sessions/{sid}/messages`, agent
 bearer, 201 expected) on its own keep-alive HTTP/1.1 connection (raw asyncio streams, so the client
-costs little): 50 requests in flight at all times, for `--seconds` after a 1 s warm-up. Then the same
-50 connections do `GET /v1/health` for as long. The relay is one process (one core at most for
-Python); the load generator has the other core.
+costs little): 50 requests in flight at all times, for `--seconds` after a 1 s warm-up. Then 50
+fresh connections do `GET /v1/health` (the empty endpoint) the same way for as long. `--rounds`
+alternates the two on the same relay; the median round is the figure. Afterwards the sessions'
+last seqs must add up to the 201s received. The relay is one process (one core at most for Python
+code); the load generator has the other core. CPU columns: the share of one core used by the relay,
+by the load generator and by other processes on the machine during each window.
 
 Target (DESIGN §9): ≥ 2,000 msg/s on 2 cores with SQLite, beside the empty endpoint's figure.
 """
