@@ -42,20 +42,6 @@ def message_meta(row: Row) -> dict[str, Any]:
     }
 
 
-def message_out(row: Row) -> dict[str, Any]:
-    return {
-        "sid": row["sid"],
-        "seq": row["seq"],
-        "mid": row["mid"],
-        "from": row["sender"],
-        "meta": message_meta(row),
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "answered_at": row["answered_at"],
-        "envelope": json.loads(row["envelope"]),
-    }
-
-
 def message_stored(row: Row) -> dict[str, Any]:
     return {
         "sid": row["sid"],
@@ -72,28 +58,30 @@ def message_event(row: Row) -> dict[str, Any]:
     return {**message_stored(row), "meta": message_meta(row), "answered_at": row["answered_at"]}
 
 
-def agent_info(row: Row) -> dict[str, Any]:
+def message_out(row: Row) -> dict[str, Any]:
+    """A timeline entry: the routing metadata and the stored envelope."""
+    return {**message_event(row), "envelope": json.loads(row["envelope"])}
+
+
+def agent_peer(row: Row) -> dict[str, Any]:
+    """What one agent may know of another: its keys and the owner's certificate over them."""
     return {
         "agent_id": row["agent_id"],
         "name": row["name"],
         "x25519": row["x25519"],
         "ed25519": row["ed25519"],
         "agent_cert": json.loads(row["agent_cert"]),
+    }
+
+
+def agent_info(row: Row) -> dict[str, Any]:
+    return {
+        **agent_peer(row),
         "owner_id": row["owner_id"],
         "owner_x25519": row["owner_x25519"],
         "owner_ed25519": row["owner_ed25519"],
         "created_at": row["created_at"],
         "last_seen": row["last_seen"],
-    }
-
-
-def agent_peer(row: Row) -> dict[str, Any]:
-    return {
-        "agent_id": row["agent_id"],
-        "name": row["name"],
-        "x25519": row["x25519"],
-        "ed25519": row["ed25519"],
-        "agent_cert": json.loads(row["agent_cert"]),
     }
 
 
