@@ -103,8 +103,9 @@ async def timeline(request: Request) -> Response:
     principal = await authenticate(request, relay)
     sid = request.path_params["sid"]
     query = parse_query(request, TimelineQuery)
-    access = await relay.store.read(lambda tx: session_access(tx, principal, sid))
-    wait = 0.0 if access.session["status"] != "open" else min(query.wait, relay.config.max_wait)
+    # keep only a bool across the wait, not the session row: 10,000 parked waiters each hold their frame
+    is_open = await relay.store.read(lambda tx: session_access(tx, principal, sid).session["status"] == "open")
+    wait = min(query.wait, relay.config.max_wait) if is_open else 0.0
 
     def rows_and_session(tx: Tx) -> tuple[list[Row], Row]:
         rows = tx.messages_after(sid, query.after, query.limit)
