@@ -43,6 +43,7 @@ from relay.state import RelayState  # noqa: E402
 from relay.times import iso_now  # noqa: E402
 
 sys.path.append(str(Path(__file__).resolve().parent / "relay"))  # `import relay_util` from any test
+sys.path.append(str(Path(__file__).resolve().parent / "support"))  # `import owner_pairing` from any test
 
 STARTUP_TIMEOUT = 10.0
 

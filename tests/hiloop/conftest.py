@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 import pytest
+from owner_pairing import pair_approved
 
 from hiloop import AsyncHiloopClient, AsyncOwnerClient
-from hiloop.pairing import pair_agent_async
-from hiloop.store import AgentCredentials
 
 
 @pytest.fixture
@@ -29,29 +27,9 @@ async def owner(live_relay: Any) -> AsyncIterator[AsyncOwnerClient]:
         await client.aclose()
 
 
-async def pair(owner: AsyncOwnerClient, name: str) -> AgentCredentials:
-    """Pair an agent called `name`, the owner approving from the link as soon as it is shown."""
-    links: list[str] = []
-    shown = anyio.Event()
-
-    def on_link(link: str) -> None:
-        links.append(link)
-        shown.set()
-
-    async def approve() -> None:
-        await shown.wait()
-        await owner.approve_pairing(links[0])
-
-    with anyio.fail_after(15):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(approve)
-            creds = await pair_agent_async(owner.base_url, name, on_link=on_link, timeout=15)
-    return creds
-
-
 @pytest.fixture
 async def agent(owner: AsyncOwnerClient) -> AsyncIterator[AsyncHiloopClient]:
-    creds = await pair(owner, "tester")
+    creds = await pair_approved(owner, "tester")
     client = AsyncHiloopClient(api_key=creds.api_key)
     try:
         yield client

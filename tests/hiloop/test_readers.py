@@ -12,10 +12,10 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from owner_pairing import pair_approved
 
 from hiloop import AsyncHiloopClient, AsyncOwnerClient, CryptoError, Forbidden, wire
 from hiloop.crypto import SessionKeyring
-from hiloop.pairing import pair_agent_async
 
 pytestmark = pytest.mark.anyio
 
@@ -47,21 +47,7 @@ class Injector(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 async def reader(owner: AsyncOwnerClient) -> AsyncIterator[AsyncHiloopClient]:
-    links: list[str] = []
-    shown = anyio.Event()
-
-    def on_link(link: str) -> None:
-        links.append(link)
-        shown.set()
-
-    async def approve() -> None:
-        await shown.wait()
-        await owner.approve_pairing(links[0])
-
-    with anyio.fail_after(15):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(approve)
-            creds = await pair_agent_async(owner.base_url, "reader", on_link=on_link, timeout=15)
+    creds = await pair_approved(owner, "reader")
     client = AsyncHiloopClient(api_key=creds.api_key)
     try:
         yield client

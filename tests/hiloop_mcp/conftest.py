@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from owner_pairing import pair_approved
 
 from hiloop.errors import ConfigError
 from hiloop.owner import AsyncOwnerClient
 from hiloop.store import AgentCredentials
-from mcp_harness import pair_agent_with
 from hiloop_mcp import ServerOptions, create_server
 
 
@@ -60,5 +60,5 @@ async def owner(live_relay: Any) -> AsyncIterator[AsyncOwnerClient]:
 
 @pytest.fixture
 async def paired(live_relay: Any, owner: AsyncOwnerClient) -> Paired:
-    agent = await pair_agent_with(owner, live_relay.url, "mcp-test")
+    agent = await pair_approved(owner, "mcp-test", live_relay.url)
     return Paired(relay=live_relay, owner=owner, agent=agent)

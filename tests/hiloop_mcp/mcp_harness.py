@@ -15,10 +15,6 @@ from anyio.abc import Process
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
-from hiloop.owner import AsyncOwnerClient
-from hiloop.pairing import pair_agent_async
-from hiloop.store import AgentCredentials
-
 BIN = Path(sys.executable).parent
 HIDDEN_ENV = ("HILOOP_HOME", "HILOOP_AGENT", "HILOOP_API_KEY", "HILOOP_URL")
 _RUNNING = re.compile(rb"Uvicorn running on (http://\S+?:\d+)")
@@ -75,27 +71,6 @@ async def http_server(transport: str, *extra: str) -> AsyncIterator[str]:
         if process.returncode is None:
             process.kill()
             await process.wait()
-
-
-async def pair_agent_with(owner: AsyncOwnerClient, relay_url: str, name: str) -> AgentCredentials:
-    """Pair an agent the way `hiloop agent add` does, the owner approving the link as soon as it is printed."""
-    links: list[str] = []
-    printed = anyio.Event()
-    creds: list[AgentCredentials] = []
-
-    def on_link(link: str) -> None:
-        links.append(link)
-        printed.set()
-
-    async def pair() -> None:
-        creds.append(await pair_agent_async(relay_url, name, on_link=on_link, timeout=30))
-
-    with anyio.fail_after(30):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(pair)
-            await printed.wait()
-            await owner.approve_pairing(links[0])
-    return creds[0]
 
 
 ERAS: dict[str, dict[str, str]] = {"stateless-2026": {}, "handshake": {"mode": "legacy"}}

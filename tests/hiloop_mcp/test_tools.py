@@ -9,11 +9,11 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from owner_pairing import pair_approved
 
 from hiloop.guest import AsyncGuestClient
 from hiloop.owner import AsyncOwnerClient
 from hiloop_mcp import ServerOptions, create_server
-from mcp_harness import pair_agent_with
 
 pytestmark = pytest.mark.anyio
 
@@ -306,7 +306,7 @@ async def test_an_unknown_message_says_how_to_find_its_id(paired: Any) -> None:
 async def test_pairing_while_the_server_runs_needs_no_restart(live_relay: Any, owner: AsyncOwnerClient) -> None:
     async with Client(create_server(ServerOptions())) as client:
         before = await error_of(client, "list_sessions", {})
-        await pair_agent_with(owner, live_relay.url, "late-agent")
+        await pair_approved(owner, "late-agent", live_relay.url)
         after = await call(client, "list_sessions", {})
     assert "hiloop agent add" in before
     assert after == {"sessions": []}

@@ -7,12 +7,11 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import anyio
 import pytest
+from owner_pairing import pair_approved
 from system_relay import RelayProcess, World, free_port
 
 from hiloop import AsyncHiloopClient, AsyncOwnerClient
-from hiloop.pairing import pair_agent_async
 
 
 @pytest.fixture
@@ -37,21 +36,7 @@ async def world(relay_process: RelayProcess) -> AsyncIterator[World]:
     assert relay_process.setup_link, "a fresh relay prints its set-up link"
     await AsyncOwnerClient.setup(relay_process.url, relay_process.setup_link)
     owner = AsyncOwnerClient.load()
-    shown = anyio.Event()
-    links: list[str] = []
-
-    def on_link(link: str) -> None:
-        links.append(link)
-        shown.set()
-
-    async def approve() -> None:
-        await shown.wait()
-        await owner.approve_pairing(links[0])
-
-    with anyio.fail_after(20):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(approve)
-            creds = await pair_agent_async(relay_process.url, "system-bot", on_link=on_link, timeout=20)
+    creds = await pair_approved(owner, "system-bot", relay_process.url, timeout=20)
     agent = AsyncHiloopClient(api_key=creds.api_key)
     try:
         yield World(relay_process, owner, agent)
